@@ -1,0 +1,118 @@
+//! One whole invocation: start an emulator, run a bootstrap against it, hand it
+//! one event and wait for its answer. The `lambda-emulator` CLI and `cargo xtask`
+//! are built on [`invoke_once`].
+
+use std::ffi::OsString;
+use std::os::fd::AsFd;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::{Emulator, Event, Kind, Options, Request};
+
+/// The answer of one invocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    /// [`Kind::Response`], [`Kind::Error`] (with the request id) or [`Kind::InitError`].
+    pub kind: Kind,
+    /// The response body, or the error body.
+    pub body: Vec<u8>,
+    /// `Lambda-Runtime-Function-Error-Type` of an error post (`None` for a
+    /// response, or when the header was not sent).
+    pub error_type: Option<String>,
+    /// From spawning the bootstrap to its first `GET /next` (to its
+    /// `/init/error` post if it never asked for an event).
+    pub startup: Duration,
+    /// From serving the event to the complete `/response` or `/error` post (zero
+    /// for an init error).
+    pub invocation: Duration,
+}
+
+impl Invocation {
+    /// Whether the function failed (`/error` or `/init/error`).
+    pub fn is_error(&self) -> bool {
+        !matches!(self.kind, Kind::Response(_))
+    }
+
+    /// The body as text (lossy UTF-8).
+    pub fn body_str(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Run `bootstrap[0]` with arguments `bootstrap[1..]` against a fresh
+/// [`Emulator`], give it `event`, and wait up to `timeout` for its first
+/// `/response`, `/error` or `/init/error` post. The process is killed afterwards.
+///
+/// Its stderr is inherited and its stdout goes to our stderr too, so its logs
+/// show while our stdout stays free for the result. `Err` describes why there is
+/// no answer: the bootstrap could not start, exited first, timed out, or its post
+/// was rejected (e.g. 413 for an oversized response).
+pub fn invoke_once(bootstrap: &[OsString], event: Vec<u8>, timeout: Duration) -> Result<Invocation, String> {
+    let (program, args) = bootstrap.split_first().ok_or("no bootstrap given")?;
+    let emulator = Emulator::try_start_with(Options::default())
+        .map_err(|e| format!("cannot start the emulator: {e}"))?;
+    let event = Event::new(event);
+    let request_id = event.request_id().to_owned();
+    emulator.push(event);
+
+    let mut command = emulator.command(program);
+    command.args(args).stderr(Stdio::inherit());
+    match std::io::stderr().as_fd().try_clone_to_owned() {
+        Ok(fd) => command.stdout(Stdio::from(fd)),
+        Err(_) => command.stdout(Stdio::inherit()),
+    };
+    let spawned = Instant::now();
+    let mut process =
+        emulator.try_spawn(command).map_err(|e| format!("cannot run {}: {e}", program.to_string_lossy()))?;
+
+    let deadline = crate::deadline(spawned, timeout);
+    let post = loop {
+        if let Some(post) = first_result(&emulator) {
+            break post;
+        }
+        if let Some(status) = process.try_wait() {
+            if let Some(post) = first_result(&emulator) {
+                break post;
+            }
+            return Err(format!("the bootstrap exited ({status}) without answering the invocation"));
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            process.kill();
+            return Err(format!("no answer from the bootstrap within {timeout:?}"));
+        }
+        emulator.wait_change((deadline - now).min(Duration::from_millis(20)));
+    };
+    process.kill();
+
+    if !(200..300).contains(&post.answered) {
+        let mut message = format!("the bootstrap's POST {} was answered {}", post.path, post.answered);
+        if post.answered == 413 {
+            let max = emulator.options().max_response;
+            message.push_str(&format!(" (response of {} bytes, more than {max})", post.body.len()));
+        }
+        return Err(message);
+    }
+
+    let requests = emulator.requests();
+    let first_next = requests.iter().find(|r| r.kind == Kind::Next).map_or(post.at, |r| r.at);
+    let served = emulator.served_at(&request_id);
+    Ok(Invocation {
+        error_type: match post.kind {
+            Kind::Response(_) => None,
+            _ => post.header("lambda-runtime-function-error-type").map(str::to_owned),
+        },
+        startup: first_next.saturating_duration_since(spawned),
+        invocation: served.map_or(Duration::ZERO, |at| post.at.saturating_duration_since(at)),
+        kind: post.kind,
+        body: post.body,
+    })
+}
+
+/// The first `/response`, `/error` or `/init/error` post, if any.
+fn first_result(emulator: &Emulator) -> Option<Request> {
+    emulator
+        .posts()
+        .into_iter()
+        .find(|r| matches!(r.kind, Kind::Response(_) | Kind::Error(_) | Kind::InitError))
+}

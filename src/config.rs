@@ -1,0 +1,76 @@
+//! The function's environment, read once at start-up.
+
+use alloc::string::String;
+use core::ffi::CStr;
+
+use crate::protocol::{self, Endpoint, EndpointError};
+use crate::sys;
+
+/// What Lambda tells the function about itself through the environment. Every field except the
+/// Runtime API address is optional: a missing variable is an empty string (or `None`).
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `AWS_LAMBDA_RUNTIME_API`, parsed.
+    pub endpoint: Endpoint,
+    /// `AWS_LAMBDA_FUNCTION_NAME`.
+    pub function_name: String,
+    /// `AWS_LAMBDA_FUNCTION_VERSION`, e.g. `$LATEST`.
+    pub function_version: String,
+    /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` in MB, when set and numeric.
+    pub memory_size_mb: Option<u32>,
+    /// `AWS_LAMBDA_LOG_GROUP_NAME`.
+    pub log_group_name: String,
+    /// `AWS_LAMBDA_LOG_STREAM_NAME`.
+    pub log_stream_name: String,
+    /// `AWS_REGION`, else `AWS_DEFAULT_REGION`.
+    pub region: String,
+    /// `AWS_LAMBDA_INITIALIZATION_TYPE`: `on-demand`, `provisioned-concurrency`, `snap-start`,
+    /// `lambda-managed-instances`.
+    pub initialization_type: String,
+    /// `_HANDLER`, the handler string from the function's configuration (may be empty).
+    pub handler: String,
+}
+
+/// Why the configuration could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigError {
+    /// `AWS_LAMBDA_RUNTIME_API` is not set (or not UTF-8).
+    Missing,
+    /// `AWS_LAMBDA_RUNTIME_API` is set but unusable.
+    Endpoint(EndpointError),
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let api = sys::env(c"AWS_LAMBDA_RUNTIME_API").ok_or(ConfigError::Missing)?;
+        let endpoint = protocol::parse_endpoint(&api).map_err(ConfigError::Endpoint)?;
+        let var = |name: &CStr| sys::env(name).unwrap_or_default();
+        let region = match var(c"AWS_REGION") {
+            r if r.is_empty() => var(c"AWS_DEFAULT_REGION"),
+            r => r,
+        };
+        let memory = var(c"AWS_LAMBDA_FUNCTION_MEMORY_SIZE");
+        Ok(Config {
+            endpoint,
+            function_name: var(c"AWS_LAMBDA_FUNCTION_NAME"),
+            function_version: var(c"AWS_LAMBDA_FUNCTION_VERSION"),
+            memory_size_mb: protocol::parse_u64(memory.as_bytes()).and_then(|m| u32::try_from(m).ok()),
+            log_group_name: var(c"AWS_LAMBDA_LOG_GROUP_NAME"),
+            log_stream_name: var(c"AWS_LAMBDA_LOG_STREAM_NAME"),
+            region,
+            initialization_type: var(c"AWS_LAMBDA_INITIALIZATION_TYPE"),
+            handler: var(c"_HANDLER"),
+        })
+    }
+}
+
+impl ConfigError {
+    /// Writes the one stderr line that explains it.
+    pub fn log(self) {
+        match self {
+            ConfigError::Missing => sys::log(&[b"AWS_LAMBDA_RUNTIME_API is not set; this program is a Lambda bootstrap and must run inside Lambda or an emulator"]),
+            ConfigError::Endpoint(e) => sys::log(&[b"AWS_LAMBDA_RUNTIME_API is unusable: ", e.as_str().as_bytes()]),
+        }
+    }
+}

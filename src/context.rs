@@ -1,0 +1,109 @@
+//! One invocation's metadata, taken from the `/next` answer's headers.
+
+use alloc::string::String;
+
+use crate::config::Config;
+use crate::protocol;
+use crate::sys;
+
+/// What Lambda says about the invocation being handled. The runtime keeps one `Context` and
+/// refills it for each event.
+///
+/// Headers sent with an empty value count as absent.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// `Lambda-Runtime-Aws-Request-Id`.
+    pub request_id: String,
+    /// The deadline in Unix epoch milliseconds, if the header held a number. A small value such
+    /// as cargo-lambda's `600000` is read as relative to the moment the event arrived.
+    pub deadline_ms: Option<u64>,
+    /// `Lambda-Runtime-Invoked-Function-Arn`; may carry a version or alias.
+    pub invoked_function_arn: String,
+    /// `Lambda-Runtime-Trace-Id`, the X-Ray header; also set as `_X_AMZN_TRACE_ID` while the
+    /// handler runs.
+    pub xray_trace_id: Option<String>,
+    /// `Lambda-Runtime-Client-Context`: the mobile SDK's client context, as JSON text.
+    pub client_context: Option<String>,
+    /// `Lambda-Runtime-Cognito-Identity`: the Cognito identity, as JSON text.
+    pub identity: Option<String>,
+    /// `Lambda-Runtime-Aws-Tenant-Id`, for tenant-isolated functions.
+    pub tenant_id: Option<String>,
+    /// `Lambda-Runtime-Invocation-Id`, echoed back on `/response` and `/error`.
+    pub invocation_id: Option<String>,
+    /// The function's environment, read once at start-up.
+    pub config: &'static Config,
+}
+
+/// Deadline values below this (year 2001 in epoch milliseconds) are durations, not instants.
+const RELATIVE_BELOW: u64 = 1_000_000_000_000;
+
+impl Context {
+    pub(crate) fn new(config: &'static Config) -> Context {
+        Context {
+            request_id: String::new(),
+            deadline_ms: None,
+            invoked_function_arn: String::new(),
+            xray_trace_id: None,
+            client_context: None,
+            identity: None,
+            tenant_id: None,
+            invocation_id: None,
+            config,
+        }
+    }
+
+    /// Milliseconds left until the deadline, never below zero; `None` when the deadline is
+    /// unknown.
+    pub fn remaining_ms(&self) -> Option<u64> {
+        self.deadline_ms.map(|d| d.saturating_sub(sys::now_ms()))
+    }
+
+    /// Forgets the previous invocation, keeping the required strings' allocations.
+    pub(crate) fn clear(&mut self) {
+        self.request_id.clear();
+        self.deadline_ms = None;
+        self.invoked_function_arn.clear();
+        self.xray_trace_id = None;
+        self.client_context = None;
+        self.identity = None;
+        self.tenant_id = None;
+        self.invocation_id = None;
+    }
+
+    /// Takes in one response header of `/next` (name in any case).
+    pub(crate) fn absorb(&mut self, name: &str, value: &[u8]) {
+        let Ok(value) = core::str::from_utf8(value) else {
+            return; // Lambda's headers are ASCII; a non-UTF-8 value counts as absent.
+        };
+        let value = value.trim();
+        if value.is_empty() {
+            return;
+        }
+        let eq = |h: &str| name.eq_ignore_ascii_case(h);
+        if eq(protocol::REQUEST_ID) {
+            set(&mut self.request_id, value);
+        } else if eq(protocol::DEADLINE_MS) {
+            self.deadline_ms = protocol::parse_u64(value.as_bytes()).map(|d| match d {
+                d if d < RELATIVE_BELOW => sys::now_ms().saturating_add(d),
+                d => d,
+            });
+        } else if eq(protocol::FUNCTION_ARN) {
+            set(&mut self.invoked_function_arn, value);
+        } else if eq(protocol::TRACE_ID) {
+            self.xray_trace_id = Some(value.into());
+        } else if eq(protocol::CLIENT_CONTEXT) {
+            self.client_context = Some(value.into());
+        } else if eq(protocol::COGNITO_IDENTITY) {
+            self.identity = Some(value.into());
+        } else if eq(protocol::TENANT_ID) {
+            self.tenant_id = Some(value.into());
+        } else if eq(protocol::INVOCATION_ID) {
+            self.invocation_id = Some(value.into());
+        }
+    }
+}
+
+fn set(slot: &mut String, value: &str) {
+    slot.clear();
+    slot.push_str(value);
+}

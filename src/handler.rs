@@ -1,0 +1,40 @@
+//! What `run` accepts: a closure over bytes, or (feature `json`) over typed values.
+
+use alloc::vec::Vec;
+
+use crate::{Context, Error};
+
+/// A function Lambda can call. Implemented for closures; the marker `M` only tells the impls
+/// apart, so write the closure's argument types and `run` picks the right one:
+///
+/// - `FnMut(&[u8], &Context) -> Result<R, Error>` with `R: AsRef<[u8]>`: raw bytes in and out;
+///   works with every feature off.
+/// - `FnMut(Req, &Context) -> Result<Resp, Error>` with miniserde `Deserialize` / `Serialize`
+///   types (feature `json`).
+pub trait Handler<M> {
+    /// `Content-Type` of the responses, if the handler knows it.
+    #[doc(hidden)]
+    const CONTENT_TYPE: Option<&'static str>;
+
+    /// Handles one event, writing the response into `out` (empty on entry).
+    #[doc(hidden)]
+    fn call(&mut self, event: &[u8], ctx: &Context, out: &mut Vec<u8>) -> Result<(), Error>;
+}
+
+/// Marker for raw byte handlers.
+#[doc(hidden)]
+pub struct Bytes<R>(core::marker::PhantomData<R>);
+
+impl<F, R> Handler<Bytes<R>> for F
+where
+    F: FnMut(&[u8], &Context) -> Result<R, Error>,
+    R: AsRef<[u8]>,
+{
+    const CONTENT_TYPE: Option<&'static str> = None;
+
+    fn call(&mut self, event: &[u8], ctx: &Context, out: &mut Vec<u8>) -> Result<(), Error> {
+        let response = self(event, ctx)?;
+        out.extend_from_slice(response.as_ref());
+        Ok(())
+    }
+}

@@ -1,0 +1,95 @@
+//! A tiny, synchronous AWS Lambda runtime client for `provided.al2023`.
+//!
+//! Your function links this crate and is built into one static executable named `bootstrap`.
+//! It opens one keep-alive connection to the Runtime API and loops `next → handle → respond`
+//! on the calling thread: no async runtime, no threads, no boxing on the hot path.
+//!
+//! ```no_run
+//! use lambda_bootstrap::{Context, Error};
+//!
+//! #[derive(miniserde::Deserialize)]
+//! struct Request { name: String }
+//! #[derive(miniserde::Serialize)]
+//! struct Response { greeting: String }
+//!
+//! fn main() {
+//!     lambda_bootstrap::run(|req: Request, ctx: &Context| -> Result<Response, Error> {
+//!         Ok(Response { greeting: format!("hello {} ({})", req.name, ctx.request_id) })
+//!     })
+//! }
+//! ```
+//!
+//! Raw handlers take and return bytes, and work with every feature off:
+//!
+//! ```no_run
+//! use lambda_bootstrap::{Context, Error};
+//!
+//! fn main() {
+//!     lambda_bootstrap::run(|event: &[u8], _ctx: &Context| -> Result<Vec<u8>, Error> {
+//!         Ok(event.to_vec())
+//!     })
+//! }
+//! ```
+//!
+//! Errors, panics and init failures are reported to the Runtime API; see [`Error`], [`run`] and
+//! [`report_init_error`].
+//!
+//! # Modules
+//! - `protocol`: paths, header names and the error body (no I/O);
+//! - `config` and `context`: the environment and one invocation's metadata;
+//! - `transport`: HTTP/1.1 over one libc socket;
+//! - `runtime`: the loop and what each Runtime API answer leads to;
+//! - `panic`: panics reported to `/error`;
+//! - `json`: typed handlers over miniserde (feature `json`).
+
+#![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs, unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+
+extern crate alloc;
+
+mod config;
+mod context;
+mod error;
+mod handler;
+#[cfg(feature = "json")]
+mod json;
+mod panic;
+pub mod protocol;
+mod runtime;
+mod sys;
+mod transport;
+
+pub use config::Config;
+pub use context::Context;
+pub use error::{DEFAULT_ERROR_TYPE, DEFAULT_INIT_ERROR_TYPE, Error};
+pub use handler::Handler;
+#[cfg(feature = "json")]
+pub use miniserde;
+pub use panic::PANIC_ERROR_TYPE;
+
+/// Serves Lambda invocations with `handler` until the Runtime API goes away; never returns.
+///
+/// Reads `AWS_LAMBDA_RUNTIME_API` (and the rest of the function's environment) once, connects,
+/// then for each event: sets `_X_AMZN_TRACE_ID` (or removes it), calls the handler, and posts
+/// its result to `/response` or its [`Error`] to `/error`. A panic in the handler is reported to
+/// `/error` with errorType `Panic` (under `panic = "abort"` just before the process aborts).
+///
+/// Exits with status 1, after one line on stderr, when the Runtime API address is missing or
+/// malformed, when it cannot be reached, when `/next` answers anything but an event, or when
+/// the API answers 5xx. See the `runtime` module for every case.
+pub fn run<M, H: Handler<M>>(mut handler: H) -> ! {
+    runtime::run(&mut |event, ctx, out| handler.call(event, ctx, out), H::CONTENT_TYPE)
+}
+
+/// Reports a failed initialisation to `/runtime/init/error` and exits with status 1, as Lambda
+/// expects. Lambda serves the error to the pending invoke and starts the function afresh for the
+/// next one. An [`Error::msg`] is reported with errorType `Runtime.InitError`.
+///
+/// ```no_run
+/// let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| {
+///     lambda_bootstrap::report_init_error(lambda_bootstrap::Error::msg("TABLE_NAME is not set"))
+/// });
+/// ```
+pub fn report_init_error(error: Error) -> ! {
+    runtime::report_init_error(&error)
+}

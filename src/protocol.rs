@@ -1,0 +1,328 @@
+//! The Runtime API's wire vocabulary: where it lives, its paths, its header names and the error
+//! body. No I/O and no `std`: a transport turns these bytes into requests.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::net::{Ipv4Addr, Ipv6Addr};
+
+/// The version segment every runtime path starts with.
+pub const VERSION: &str = "/2018-06-01";
+
+/// The request id of the invocation; required on every event.
+pub const REQUEST_ID: &str = "lambda-runtime-aws-request-id";
+/// Absolute deadline in Unix epoch milliseconds.
+pub const DEADLINE_MS: &str = "lambda-runtime-deadline-ms";
+/// The ARN the function was invoked with.
+pub const FUNCTION_ARN: &str = "lambda-runtime-invoked-function-arn";
+/// The X-Ray tracing header.
+pub const TRACE_ID: &str = "lambda-runtime-trace-id";
+/// Mobile SDK client context (JSON).
+pub const CLIENT_CONTEXT: &str = "lambda-runtime-client-context";
+/// Cognito identity (JSON).
+pub const COGNITO_IDENTITY: &str = "lambda-runtime-cognito-identity";
+/// Tenant id of a tenant-isolated function.
+pub const TENANT_ID: &str = "lambda-runtime-aws-tenant-id";
+/// Per-invoke nonce, echoed back on `/response` and `/error` when present.
+pub const INVOCATION_ID: &str = "Lambda-Runtime-Invocation-Id";
+/// The error type header on `/error` and `/init/error`.
+pub const ERROR_TYPE: &str = "Lambda-Runtime-Function-Error-Type";
+
+/// The Runtime API's address, from `AWS_LAMBDA_RUNTIME_API`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Where to connect.
+    pub host: Host,
+    /// TCP port.
+    pub port: u16,
+    /// The `Host` header value: the authority exactly as given.
+    pub authority: String,
+    /// A path prefix kept in front of `/2018-06-01` (cargo-lambda's `/.rt/<fn>`), without a
+    /// trailing slash; empty on Lambda.
+    pub prefix: String,
+}
+
+/// The host part of an [`Endpoint`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Host {
+    /// A numeric IPv4 address (`localhost` is read as 127.0.0.1).
+    V4(Ipv4Addr),
+    /// A numeric IPv6 address, written in brackets.
+    V6(Ipv6Addr),
+    /// A name to resolve (only with `std`).
+    Name(String),
+}
+
+/// Why `AWS_LAMBDA_RUNTIME_API` could not be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointError {
+    /// The value is empty.
+    Empty,
+    /// `https://` or another scheme: the Runtime API is plain HTTP.
+    Scheme,
+    /// No `:port`, or the port is not a number from 1 to 65535.
+    Port,
+    /// The host is missing, or brackets hold no IPv6 address, or it has odd characters.
+    Host,
+}
+
+impl EndpointError {
+    /// A short sentence for the stderr line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndpointError::Empty => "it is empty",
+            EndpointError::Scheme => "only plain http:// is supported",
+            EndpointError::Port => "expected host:port with a port from 1 to 65535",
+            EndpointError::Host => "the host is missing or malformed",
+        }
+    }
+}
+
+/// Reads `host:port`, `[v6]:port`, with an optional `http://` and an optional path prefix.
+pub fn parse_endpoint(value: &str) -> Result<Endpoint, EndpointError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(EndpointError::Empty);
+    }
+    let rest = match value.find("://") {
+        Some(i) if value[..i].eq_ignore_ascii_case("http") => &value[i + 3..],
+        Some(_) => return Err(EndpointError::Scheme),
+        None => value,
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let (host, port) = if let Some(inner) = authority.strip_prefix('[') {
+        let end = inner.find(']').ok_or(EndpointError::Host)?;
+        let ip: Ipv6Addr = inner[..end].parse().map_err(|_| EndpointError::Host)?;
+        let port = inner[end + 1..].strip_prefix(':').ok_or(EndpointError::Port)?;
+        (Host::V6(ip), port)
+    } else {
+        let colon = authority.rfind(':').ok_or(EndpointError::Port)?;
+        let name = &authority[..colon];
+        let host = if name.is_empty() || name.contains(':') || !name.bytes().all(is_host_byte) {
+            return Err(EndpointError::Host);
+        } else if name.eq_ignore_ascii_case("localhost") {
+            Host::V4(Ipv4Addr::LOCALHOST)
+        } else if let Ok(ip) = name.parse::<Ipv4Addr>() {
+            Host::V4(ip)
+        } else {
+            Host::Name(String::from(name))
+        };
+        (host, &authority[colon + 1..])
+    };
+    let port = match parse_u64(port.as_bytes()) {
+        Some(p @ 1..=65535) => p as u16,
+        _ => return Err(EndpointError::Port),
+    };
+    if path.bytes().any(|b| b <= b' ' || b >= 0x7f || b == b'?' || b == b'#') {
+        return Err(EndpointError::Host);
+    }
+    Ok(Endpoint {
+        host,
+        port,
+        authority: String::from(authority),
+        prefix: String::from(path.trim_end_matches('/')),
+    })
+}
+
+fn is_host_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_'
+}
+
+/// `PREFIX/2018-06-01/runtime/invocation/next`.
+pub fn next_path(out: &mut Vec<u8>, prefix: &str) {
+    out.clear();
+    out.extend_from_slice(prefix.as_bytes());
+    out.extend_from_slice(VERSION.as_bytes());
+    out.extend_from_slice(b"/runtime/invocation/next");
+}
+
+/// `PREFIX/2018-06-01/runtime/invocation/{id}/response` or `.../error` (`error == true`).
+pub fn invocation_path(out: &mut Vec<u8>, prefix: &str, request_id: &str, error: bool) {
+    out.clear();
+    out.extend_from_slice(prefix.as_bytes());
+    out.extend_from_slice(VERSION.as_bytes());
+    out.extend_from_slice(b"/runtime/invocation/");
+    percent_encode(out, request_id.as_bytes());
+    out.extend_from_slice(if error { b"/error" } else { b"/response" });
+}
+
+/// `PREFIX/2018-06-01/runtime/init/error`.
+pub fn init_error_path(out: &mut Vec<u8>, prefix: &str) {
+    out.clear();
+    out.extend_from_slice(prefix.as_bytes());
+    out.extend_from_slice(VERSION.as_bytes());
+    out.extend_from_slice(b"/runtime/init/error");
+}
+
+/// Writes `bytes` as one path segment: unreserved characters as they are, the rest as `%XX`, so
+/// a request id from the network can never break the request line.
+fn percent_encode(out: &mut Vec<u8>, bytes: &[u8]) {
+    for &b in bytes {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b);
+        } else {
+            out.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        }
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+/// The error document: `{"errorMessage":…,"errorType":…,"stackTrace":[]}`.
+pub fn error_body(out: &mut Vec<u8>, error_type: &str, message: &str) {
+    out.clear();
+    out.extend_from_slice(b"{\"errorMessage\":");
+    json_string(out, message);
+    out.extend_from_slice(b",\"errorType\":");
+    json_string(out, error_type);
+    out.extend_from_slice(b",\"stackTrace\":[]}");
+}
+
+/// Appends `s` as a JSON string literal.
+pub fn json_string(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    for &b in s.as_bytes() {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0..=0x1f | 0x7f => {
+                out.extend_from_slice(b"\\u00");
+                out.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+            }
+            _ => out.push(b),
+        }
+    }
+    out.push(b'"');
+}
+
+/// Makes a string safe as a header value: control bytes (CR, LF, NUL, …) become spaces.
+pub fn header_value(s: &str) -> impl Iterator<Item = u8> + '_ {
+    s.bytes().map(|b| if b < 0x20 || b == 0x7f { b' ' } else { b })
+}
+
+/// Appends `n` in decimal.
+pub fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+/// A plain decimal number: ASCII digits only, no sign, no spaces, no overflow.
+pub fn parse_u64(s: &[u8]) -> Option<u64> {
+    if s.is_empty() || s.len() > 20 {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &b in s {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    fn ok(value: &str, host: Host, port: u16, prefix: &str) {
+        let e = parse_endpoint(value).unwrap_or_else(|e| panic!("{value}: {e:?}"));
+        assert_eq!((e.host, e.port, e.prefix.as_str()), (host, port, prefix), "{value}");
+    }
+
+    #[test]
+    fn endpoint_forms() {
+        let lo = Host::V4(Ipv4Addr::LOCALHOST);
+        ok("127.0.0.1:9001", lo.clone(), 9001, "");
+        ok("  127.0.0.1:9001\n", lo.clone(), 9001, "");
+        ok("localhost:9001", lo.clone(), 9001, "");
+        ok("http://127.0.0.1:9001", lo.clone(), 9001, "");
+        ok("HTTP://127.0.0.1:9001/", lo.clone(), 9001, "");
+        ok("http://127.0.0.1:9000/.rt/fn", lo.clone(), 9000, "/.rt/fn");
+        ok("127.0.0.1:9000/.rt/fn/", lo, 9000, "/.rt/fn");
+        ok("http://[::]:9000/.rt/my-fn", Host::V6(Ipv6Addr::UNSPECIFIED), 9000, "/.rt/my-fn");
+        ok("[::1]:9001", Host::V6(Ipv6Addr::LOCALHOST), 9001, "");
+        ok("sandbox.localdomain:9001", Host::Name("sandbox.localdomain".to_string()), 9001, "");
+        assert_eq!(parse_endpoint("[::1]:9001").unwrap().authority, "[::1]:9001");
+    }
+
+    #[test]
+    fn endpoint_errors() {
+        use EndpointError::*;
+        let cases: &[(&str, EndpointError)] = &[
+            ("", Empty),
+            ("   ", Empty),
+            ("https://127.0.0.1:9001", Scheme),
+            ("ftp://127.0.0.1:9001", Scheme),
+            ("127.0.0.1", Port),
+            ("127.0.0.1:", Port),
+            ("127.0.0.1:0", Port),
+            ("127.0.0.1:65536", Port),
+            ("127.0.0.1:-1", Port),
+            ("127.0.0.1:90x1", Port),
+            (":9001", Host),
+            ("[::1]", Port),
+            ("[::1:9001", Host),
+            ("[nothex]:9001", Host),
+            ("::1:9001", Host),
+            ("host name:9001", Host),
+            ("h\u{e9}:9001", Host),
+            ("127.0.0.1:9001/a b", Host),
+            ("127.0.0.1:9001/a?b", Host),
+        ];
+        for (value, want) in cases {
+            assert_eq!(parse_endpoint(value), Err(*want), "{value:?}");
+        }
+    }
+
+    #[test]
+    fn paths() {
+        let mut out = Vec::new();
+        next_path(&mut out, "/.rt/fn");
+        assert_eq!(out, b"/.rt/fn/2018-06-01/runtime/invocation/next");
+        invocation_path(&mut out, "", "8f3e-01_A.~", false);
+        assert_eq!(out, b"/2018-06-01/runtime/invocation/8f3e-01_A.~/response");
+        invocation_path(&mut out, "", "a b/\r\n\u{e9}", true);
+        assert_eq!(out, b"/2018-06-01/runtime/invocation/a%20b%2F%0D%0A%C3%A9/error");
+        init_error_path(&mut out, "");
+        assert_eq!(out, b"/2018-06-01/runtime/init/error");
+    }
+
+    #[test]
+    fn error_document() {
+        let mut out = Vec::new();
+        error_body(&mut out, "Runtime.X", "say \"hi\"\\\n\u{1}\u{e9}");
+        assert_eq!(
+            core::str::from_utf8(&out).unwrap(),
+            r#"{"errorMessage":"say \"hi\"\\\n\u0001é","errorType":"Runtime.X","stackTrace":[]}"#
+        );
+    }
+
+    #[test]
+    fn decimals() {
+        for n in [0u64, 7, 10, 202, 6_291_556, u64::MAX] {
+            let mut out = Vec::new();
+            push_decimal(&mut out, n);
+            assert_eq!(out, n.to_string().as_bytes());
+            assert_eq!(parse_u64(&out), Some(n));
+        }
+        for bad in ["", "-1", "+1", " 1", "1 ", "1.5", "0x10", "18446744073709551616"] {
+            assert_eq!(parse_u64(bad.as_bytes()), None, "{bad:?}");
+        }
+    }
+}

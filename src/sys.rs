@@ -1,0 +1,245 @@
+//! The libc edge: sockets, the environment, the clock, stderr and exit. Every `unsafe` block of
+//! the crate is in this file.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::ffi::{CStr, c_int, c_void};
+use core::net::{Ipv4Addr, Ipv6Addr};
+
+/// An OS error number (`errno`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Errno(pub c_int);
+
+impl Errno {
+    fn last() -> Errno {
+        // SAFETY: `__errno_location` returns this thread's errno slot, valid for reading.
+        Errno(unsafe { *errno_location() })
+    }
+
+    /// The C library's description, e.g. "Connection refused".
+    pub fn describe(self) -> &'static str {
+        // SAFETY: strerror returns a pointer to a NUL-terminated string that musl and glibc keep
+        // in static storage for known and unknown numbers alike; we only read it.
+        let s = unsafe { CStr::from_ptr(libc::strerror(self.0)) };
+        s.to_str().unwrap_or("unknown error")
+    }
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+use libc::__errno_location as errno_location;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+use libc::__error as errno_location;
+
+/// One connected TCP socket, closed on drop.
+#[derive(Debug)]
+pub struct Socket {
+    fd: c_int,
+}
+
+impl Socket {
+    /// Connects to `v4:port` with `TCP_NODELAY` set.
+    pub fn connect_v4(ip: Ipv4Addr, port: u16) -> Result<Socket, Errno> {
+        // SAFETY: sockaddr_in is plain old data; all-zero is a valid value before we fill it.
+        let mut addr: libc::sockaddr_in = unsafe { core::mem::zeroed() };
+        addr.sin_family = libc::AF_INET as libc::sa_family_t;
+        addr.sin_port = port.to_be();
+        addr.sin_addr = libc::in_addr { s_addr: u32::from_ne_bytes(ip.octets()) };
+        let len = core::mem::size_of::<libc::sockaddr_in>();
+        Socket::connect(libc::AF_INET, (&raw const addr).cast(), len)
+    }
+
+    /// Connects to `[v6]:port` with `TCP_NODELAY` set.
+    pub fn connect_v6(ip: Ipv6Addr, port: u16) -> Result<Socket, Errno> {
+        // SAFETY: sockaddr_in6 is plain old data; all-zero is a valid value before we fill it.
+        let mut addr: libc::sockaddr_in6 = unsafe { core::mem::zeroed() };
+        addr.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+        addr.sin6_port = port.to_be();
+        addr.sin6_addr = libc::in6_addr { s6_addr: ip.octets() };
+        let len = core::mem::size_of::<libc::sockaddr_in6>();
+        Socket::connect(libc::AF_INET6, (&raw const addr).cast(), len)
+    }
+
+    fn connect(family: c_int, addr: *const libc::sockaddr, len: usize) -> Result<Socket, Errno> {
+        // SAFETY: plain socket(2) call with constant arguments.
+        let fd = unsafe { libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+        if fd < 0 {
+            return Err(Errno::last());
+        }
+        let socket = Socket { fd };
+        let one: c_int = 1;
+        // SAFETY: `one` outlives the call and its size is passed; a failure is harmless.
+        unsafe {
+            let one_ptr = (&raw const one).cast();
+            let size = core::mem::size_of::<c_int>() as libc::socklen_t;
+            libc::setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, one_ptr, size);
+            #[cfg(not(lb_msg_nosignal))]
+            libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_NOSIGPIPE, one_ptr, size);
+        }
+        loop {
+            // SAFETY: `addr` points to a sockaddr of `len` bytes owned by the caller.
+            if unsafe { libc::connect(fd, addr, len as libc::socklen_t) } == 0 {
+                return Ok(socket);
+            }
+            let e = Errno::last();
+            if e.0 != libc::EINTR {
+                return Err(e);
+            }
+        }
+    }
+
+    /// Writes every byte of every part, in order, with as few system calls as the kernel allows.
+    pub fn send_all(&mut self, parts: &[&[u8]]) -> Result<(), Errno> {
+        let mut iov = [libc::iovec { iov_base: core::ptr::null_mut(), iov_len: 0 }; 3];
+        let mut skip = 0usize; // bytes already sent
+        loop {
+            let mut n = 0;
+            let mut offset = skip;
+            for part in parts {
+                if offset >= part.len() {
+                    offset -= part.len();
+                    continue;
+                }
+                if n < iov.len() {
+                    iov[n] = libc::iovec {
+                        iov_base: part[offset..].as_ptr() as *mut c_void,
+                        iov_len: part.len() - offset,
+                    };
+                    n += 1;
+                }
+                offset = 0;
+            }
+            if n == 0 {
+                return Ok(());
+            }
+            // SAFETY: msghdr is plain old data; all-zero means no name and no control data.
+            let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
+            msg.msg_iov = iov.as_mut_ptr();
+            msg.msg_iovlen = n as _;
+            // SAFETY: the iovecs point into `parts`, which outlive the call; sendmsg only reads.
+            let sent = unsafe { libc::sendmsg(self.fd, &msg, SEND_FLAGS) };
+            if sent < 0 {
+                let e = Errno::last();
+                if e.0 == libc::EINTR {
+                    continue;
+                }
+                return Err(e);
+            }
+            skip += sent as usize;
+        }
+    }
+
+    /// Reads what is available (blocking until something is), at most `max` bytes, appending to
+    /// `buf`. Returns 0 at end of stream.
+    pub fn recv_into(&mut self, buf: &mut Vec<u8>, max: usize) -> Result<usize, Errno> {
+        buf.reserve(max);
+        let spare = buf.spare_capacity_mut();
+        let len = spare.len().min(max);
+        loop {
+            // SAFETY: `spare` is writable memory of at least `len` bytes owned by `buf`.
+            let n = unsafe { libc::recv(self.fd, spare.as_mut_ptr().cast(), len, 0) };
+            if n >= 0 {
+                let n = n as usize;
+                // SAFETY: recv initialised the first `n` bytes of the spare capacity.
+                unsafe { buf.set_len(buf.len() + n) };
+                return Ok(n);
+            }
+            let e = Errno::last();
+            if e.0 != libc::EINTR {
+                return Err(e);
+            }
+        }
+    }
+}
+
+#[cfg(lb_msg_nosignal)]
+const SEND_FLAGS: c_int = libc::MSG_NOSIGNAL;
+#[cfg(not(lb_msg_nosignal))]
+const SEND_FLAGS: c_int = 0;
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        // SAFETY: we own `fd` and nothing uses it after drop.
+        unsafe { libc::close(self.fd) };
+    }
+}
+
+/// Resolves a host name with the C library (std only: musl's resolver reads /etc/hosts and DNS).
+#[cfg(feature = "std")]
+pub fn resolve(name: &str, port: u16) -> Option<core::net::SocketAddr> {
+    use std::net::ToSocketAddrs;
+    (name, port).to_socket_addrs().ok()?.next()
+}
+
+/// The value of an environment variable, if set and valid UTF-8.
+pub fn env(name: &CStr) -> Option<String> {
+    // SAFETY: getenv reads the environment; we copy the value out at once. The runtime reads
+    // the environment before any handler runs, so no other thread is changing it.
+    let ptr = unsafe { libc::getenv(name.as_ptr()) };
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: a non-null getenv result is a NUL-terminated string.
+    let value = unsafe { CStr::from_ptr(ptr) };
+    value.to_str().ok().map(String::from)
+}
+
+/// Sets (`Some`) or removes (`None`) `_X_AMZN_TRACE_ID`. `scratch` is reused for the C string.
+pub fn set_trace_env(value: Option<&str>, scratch: &mut Vec<u8>) {
+    const NAME: &CStr = c"_X_AMZN_TRACE_ID";
+    match value {
+        Some(v) if !v.bytes().any(|b| b == 0) => {
+            scratch.clear();
+            scratch.extend_from_slice(v.as_bytes());
+            scratch.push(0);
+            // SAFETY: both strings are NUL-terminated and live across the call. Called from the
+            // runtime loop between invocations, when the handler (the only other user of the
+            // environment) is not running.
+            unsafe { libc::setenv(NAME.as_ptr(), scratch.as_ptr().cast(), 1) };
+        }
+        // SAFETY: as above; NAME is NUL-terminated.
+        _ => unsafe {
+            libc::unsetenv(NAME.as_ptr());
+        },
+    }
+}
+
+/// Milliseconds since the Unix epoch (wall clock, as the deadline header is).
+pub fn now_ms() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid timespec to write into.
+    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
+    (ts.tv_sec as u64).saturating_mul(1000) + (ts.tv_nsec as u64) / 1_000_000
+}
+
+/// Writes one line to stderr in a single `write`: `lambda-bootstrap: ` + parts + `\n`.
+pub fn log(parts: &[&[u8]]) {
+    let mut line = Vec::with_capacity(128);
+    line.extend_from_slice(b"lambda-bootstrap: ");
+    for part in parts {
+        line.extend_from_slice(part);
+    }
+    line.push(b'\n');
+    let mut rest = &line[..];
+    while !rest.is_empty() {
+        // SAFETY: `rest` is a valid byte slice; fd 2 may be closed, which only makes write fail.
+        let n = unsafe { libc::write(2, rest.as_ptr().cast(), rest.len()) };
+        if n <= 0 {
+            if n < 0 && Errno::last().0 == libc::EINTR {
+                continue;
+            }
+            return;
+        }
+        rest = &rest[n as usize..];
+    }
+}
+
+/// Ends the process with `code`, flushing std's stdout buffer when std is there.
+pub fn exit(code: i32) -> ! {
+    #[cfg(feature = "std")]
+    std::process::exit(code);
+    #[cfg(not(feature = "std"))]
+    // SAFETY: exit(3) runs the C atexit handlers and never returns.
+    unsafe {
+        libc::exit(code)
+    }
+}

@@ -1,0 +1,113 @@
+//! Shared test plumbing: build the real static example binaries once, run them as processes
+//! against the emulator, and check what they printed.
+#![allow(dead_code, unused_imports)]
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::Duration;
+
+pub use lambda_emulator::{Emulator, Event, Fault, Options, Outcome, Process, Request};
+
+/// How long any one process may run in a test before it is killed (and the test fails).
+pub const LIMIT: Duration = Duration::from_secs(30);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Arch {
+    X86_64,
+    Aarch64,
+}
+
+impl Arch {
+    pub fn triple(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64-unknown-linux-musl",
+            Arch::Aarch64 => "aarch64-unknown-linux-musl",
+        }
+    }
+}
+
+static BUILT: Mutex<Option<HashSet<(Arch, &'static str)>>> = Mutex::new(None);
+
+/// The static, stripped example binary `name` for `arch` in cargo profile `profile`
+/// (`release` = the size profile with `panic = "abort"`, `unwind` = the same with unwinding).
+/// The first call per (arch, profile) builds every example with cargo.
+pub fn example_in(arch: Arch, profile: &'static str, name: &str) -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
+    if built.get_or_insert_with(HashSet::new).insert((arch, profile)) {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--examples", "--profile", profile, "--target", arch.triple()])
+            .current_dir(&root)
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the examples for {arch:?} failed (run `cargo xtask setup`)");
+    }
+    let path = root.join("target").join(arch.triple()).join(profile).join("examples").join(name);
+    assert!(path.is_file(), "{} is missing", path.display());
+    path
+}
+
+/// The x86_64 size-profile build of example `name`.
+pub fn example(name: &str) -> PathBuf {
+    example_in(Arch::X86_64, "release", name)
+}
+
+/// A command that runs `binary` (built for `arch`) with the emulator's Lambda environment.
+pub fn command_for(emu: &Emulator, arch: Arch, binary: &PathBuf) -> Command {
+    match arch {
+        Arch::X86_64 => emu.command(binary),
+        Arch::Aarch64 => {
+            let qemu = ["qemu-aarch64-static", "qemu-aarch64"]
+                .into_iter()
+                .find(|q| Command::new(q).arg("--version").output().is_ok())
+                .expect("qemu-user is not installed: run `cargo xtask setup`");
+            let mut cmd = emu.command(qemu);
+            cmd.arg(binary);
+            cmd
+        }
+    }
+}
+
+/// Spawns the x86_64 example `name` against `emu`.
+pub fn spawn(emu: &Emulator, name: &str) -> Process {
+    emu.spawn(emu.command(example(name)))
+}
+
+/// Waits for `n` posts, then kills the process; returns the posts and what it printed.
+pub fn posts_then_kill(emu: &Emulator, process: Process, n: usize) -> (Vec<Request>, Outcome) {
+    let posts = emu.wait_posts(n, LIMIT);
+    (posts, process.kill())
+}
+
+/// The process ended by itself within the limit, with `code`, and without a panic.
+pub fn assert_exit(outcome: &Outcome, code: i32) {
+    assert!(!outcome.timed_out, "the process hung; stderr:\n{}", outcome.stderr);
+    assert_eq!(outcome.code(), Some(code), "exit status {:?}; stderr:\n{}", outcome.status, outcome.stderr);
+    assert_no_panic(outcome);
+}
+
+/// Nothing in stderr says the runtime panicked.
+pub fn assert_no_panic(outcome: &Outcome) {
+    assert!(!outcome.stderr.contains("panicked"), "the runtime panicked:\n{}", outcome.stderr);
+}
+
+/// The runtime's own stderr lines (those starting `lambda-bootstrap: `).
+pub fn runtime_lines(outcome: &Outcome) -> Vec<&str> {
+    outcome.stderr.lines().filter(|l| l.starts_with("lambda-bootstrap: ")).collect()
+}
+
+/// Exactly one runtime line, containing every one of `words`.
+pub fn assert_one_line(outcome: &Outcome, words: &[&str]) {
+    let lines = runtime_lines(outcome);
+    assert_eq!(lines.len(), 1, "expected one runtime line, stderr:\n{}", outcome.stderr);
+    for word in words {
+        assert!(lines[0].contains(word), "{:?} lacks {word:?}", lines[0]);
+    }
+}
+
+/// The post's body as text.
+pub fn body(post: &Request) -> String {
+    String::from_utf8_lossy(&post.body).into_owned()
+}
