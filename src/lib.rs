@@ -40,13 +40,15 @@
 //! - `transport`: HTTP/1.1 over one libc socket;
 //! - `runtime`: the loop and what each Runtime API answer leads to;
 //! - `panic`: panics reported to `/error`;
-//! - `json`: typed handlers over miniserde (feature `json`).
+//! - `json`: typed handlers over miniserde (feature `json`);
+//! - `allocator`: `PageAlloc` for `#![no_std]` programs, mimalloc (feature `mimalloc`).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs, unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 extern crate alloc;
 
+mod allocator;
 mod config;
 mod context;
 mod error;
@@ -56,9 +58,12 @@ mod json;
 mod panic;
 pub mod protocol;
 mod runtime;
+// With `ureq`, the socket half of the libc edge is unused.
+#[cfg_attr(feature = "ureq", allow(dead_code))]
 mod sys;
 mod transport;
 
+pub use allocator::PageAlloc;
 pub use config::Config;
 pub use context::Context;
 pub use error::{DEFAULT_ERROR_TYPE, DEFAULT_INIT_ERROR_TYPE, Error};
@@ -92,4 +97,9 @@ pub fn run<M, H: Handler<M>>(mut handler: H) -> ! {
 /// ```
 pub fn report_init_error(error: Error) -> ! {
     runtime::report_init_error(&error)
+}
+
+/// Aborts the process: what a `#![no_std]` bootstrap's `#[panic_handler]` can call.
+pub fn abort() -> ! {
+    sys::abort()
 }

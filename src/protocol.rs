@@ -83,7 +83,7 @@ pub fn parse_endpoint(value: &str) -> Result<Endpoint, EndpointError> {
     if value.is_empty() {
         return Err(EndpointError::Empty);
     }
-    let rest = match value.find("://") {
+    let rest = match find(value, b"://") {
         Some(i) if value[..i].eq_ignore_ascii_case("http") => &value[i + 3..],
         Some(_) => return Err(EndpointError::Scheme),
         None => value,
@@ -94,7 +94,7 @@ pub fn parse_endpoint(value: &str) -> Result<Endpoint, EndpointError> {
     };
     let (host, port) = if let Some(inner) = authority.strip_prefix('[') {
         let end = inner.find(']').ok_or(EndpointError::Host)?;
-        let ip: Ipv6Addr = inner[..end].parse().map_err(|_| EndpointError::Host)?;
+        let ip = Ipv6Addr::from(parse_ipv6(&inner[..end]).ok_or(EndpointError::Host)?);
         let port = inner[end + 1..].strip_prefix(':').ok_or(EndpointError::Port)?;
         (Host::V6(ip), port)
     } else {
@@ -104,8 +104,8 @@ pub fn parse_endpoint(value: &str) -> Result<Endpoint, EndpointError> {
             return Err(EndpointError::Host);
         } else if name.eq_ignore_ascii_case("localhost") {
             Host::V4(Ipv4Addr::LOCALHOST)
-        } else if let Ok(ip) = name.parse::<Ipv4Addr>() {
-            Host::V4(ip)
+        } else if let Some(ip) = parse_ipv4(name) {
+            Host::V4(Ipv4Addr::from(ip))
         } else {
             Host::Name(String::from(name))
         };
@@ -124,6 +124,74 @@ pub fn parse_endpoint(value: &str) -> Result<Endpoint, EndpointError> {
         authority: String::from(authority),
         prefix: String::from(path.trim_end_matches('/')),
     })
+}
+
+/// Where `needle` starts in `hay` (a byte search: core's substring searcher is large).
+fn find(hay: &str, needle: &[u8]) -> Option<usize> {
+    hay.as_bytes().windows(needle.len()).position(|w| w == needle)
+}
+
+/// Dotted-quad IPv4: four decimal numbers 0–255 without leading zeros.
+pub fn parse_ipv4(s: &str) -> Option<[u8; 4]> {
+    let mut out = [0u8; 4];
+    let mut parts = s.split('.');
+    for slot in &mut out {
+        let part = parts.next()?.as_bytes();
+        if part.len() > 1 && part[0] == b'0' || part.len() > 3 {
+            return None;
+        }
+        *slot = u8::try_from(parse_u64(part)?).ok()?;
+    }
+    if parts.next().is_some() { None } else { Some(out) }
+}
+
+/// IPv6 text form (RFC 4291 §2.2): eight hex groups, one `::` for a run of zeros, an optional
+/// dotted IPv4 tail. No zone ids.
+pub fn parse_ipv6(s: &str) -> Option<[u8; 16]> {
+    let (mut head, mut tail) = ([0u16; 8], [0u16; 8]);
+    let (h, t) = match find(s, b"::") {
+        Some(i) => {
+            let h = ipv6_groups(&s[..i], &mut head, false)?;
+            let t = ipv6_groups(&s[i + 2..], &mut tail, true)?;
+            if h + t > 7 {
+                return None;
+            }
+            (h, t)
+        }
+        None => (ipv6_groups(s, &mut head, true).filter(|&n| n == 8)?, 0),
+    };
+    let mut groups = [0u16; 8];
+    groups[..h].copy_from_slice(&head[..h]);
+    groups[8 - t..].copy_from_slice(&tail[..t]);
+    let mut out = [0u8; 16];
+    for (pair, group) in out.chunks_exact_mut(2).zip(groups) {
+        pair.copy_from_slice(&group.to_be_bytes());
+    }
+    Some(out)
+}
+
+/// Colon-separated hex groups into `out`; with `v4_last`, a final dotted IPv4 counts as two
+/// groups. Returns how many groups there were.
+fn ipv6_groups(s: &str, out: &mut [u16; 8], v4_last: bool) -> Option<usize> {
+    if s.is_empty() {
+        return Some(0);
+    }
+    let mut n = 0;
+    let mut parts = s.split(':').peekable();
+    while let Some(part) = parts.next() {
+        if v4_last && parts.peek().is_none() && part.contains('.') {
+            let [a, b, c, d] = parse_ipv4(part)?;
+            *out.get_mut(n)? = u16::from_be_bytes([a, b]);
+            *out.get_mut(n + 1)? = u16::from_be_bytes([c, d]);
+            return Some(n + 2);
+        }
+        if part.is_empty() || part.len() > 4 || !part.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        *out.get_mut(n)? = part.bytes().fold(0, |g, b| g << 4 | (b as char).to_digit(16).unwrap_or(0) as u16);
+        n += 1;
+    }
+    Some(n)
 }
 
 fn is_host_byte(b: u8) -> bool {
@@ -287,6 +355,58 @@ mod tests {
         ];
         for (value, want) in cases {
             assert_eq!(parse_endpoint(value), Err(*want), "{value:?}");
+        }
+    }
+
+    #[test]
+    fn ip_addresses_agree_with_core() {
+        let v4 = [
+            "127.0.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "1.2.3",
+            "1.2.3.4.5",
+            "256.1.1.1",
+            "01.1.1.1",
+            "1..1.1",
+            "",
+            "a.b.c.d",
+            "1.2.3.-4",
+        ];
+        for s in v4 {
+            assert_eq!(parse_ipv4(s), s.parse::<Ipv4Addr>().ok().map(|ip| ip.octets()), "{s:?}");
+        }
+        let v6 = [
+            "::",
+            "::1",
+            "1::",
+            "1:2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:7::",
+            "::2:3:4:5:6:7:8",
+            "fe80::1:2",
+            "::ffff:127.0.0.1",
+            "64:ff9b::192.0.2.33",
+            "1:2:3:4:5:6:1.2.3.4",
+            "ABCD:ef01::",
+            ":::",
+            "1::2::3",
+            "1:2:3:4:5:6:7:8:9",
+            "1:2:3:4:5:6:7",
+            "12345::",
+            "g::",
+            "1.2.3.4::",
+            "::1.2.3",
+            ":1::",
+            "1::2:",
+            "",
+            "1:2:3:4:5:6:7:8::",
+            "::1:2:3:4:5:6:7",
+            "::1:2:3:4:5:6:7:8",
+            "+1::",
+            "1:2:3:4:5:6:7:1.2.3.4",
+        ];
+        for s in v6 {
+            assert_eq!(parse_ipv6(s), s.parse::<Ipv6Addr>().ok().map(|ip| ip.octets()), "{s:?}");
         }
     }
 

@@ -5,6 +5,7 @@
 //! | `GET /next` | 200 with a request id | handle the event |
 //! | `GET /next` | any other status, or 200 without a request id | stderr line, exit 1 |
 //! | `GET /next` | broken connection or malformed answer | reconnect and ask once more, then exit 1 |
+//! | `GET /next` | the Runtime API cannot be reached (refused, no address) | stderr line, exit 1 |
 //! | `POST` result | 2xx | next event |
 //! | `POST` result | 413 | stderr line, no `/error` post (Lambda already failed the invoke), reconnect, next event |
 //! | `POST` result | 5xx | stderr line, exit 1 |
@@ -83,7 +84,10 @@ struct Runtime {
     scratch: Vec<u8>,
 }
 
+#[cfg(not(feature = "ureq"))]
 type Api = crate::transport::raw::Raw;
+#[cfg(feature = "ureq")]
+type Api = crate::transport::ureq::Ureq;
 
 impl Runtime {
     /// Reads the environment and connects; a failure is one stderr line and exit 1.
@@ -134,7 +138,7 @@ impl Runtime {
                     log_status(b"GET /next", status, &self.event, b"; exiting");
                     sys::exit(1)
                 }
-                Err(e) if attempt == 0 => {
+                Err(e) if attempt == 0 && !e.unreachable() => {
                     e.log(b"GET /next", b"; reconnecting");
                     self.api.disconnect();
                 }

@@ -16,12 +16,24 @@ impl Errno {
         Errno(unsafe { *errno_location() })
     }
 
-    /// The C library's description, e.g. "Connection refused".
+    /// A description of the errors a Runtime API client meets; others are "OS error". (Our own
+    /// table: the C library's strerror table is 2 KB of text we would mostly never show.)
     pub fn describe(self) -> &'static str {
-        // SAFETY: strerror returns a pointer to a NUL-terminated string that musl and glibc keep
-        // in static storage for known and unknown numbers alike; we only read it.
-        let s = unsafe { CStr::from_ptr(libc::strerror(self.0)) };
-        s.to_str().unwrap_or("unknown error")
+        match self.0 {
+            libc::ECONNREFUSED => "Connection refused",
+            libc::ECONNRESET => "Connection reset by peer",
+            libc::EPIPE => "Broken pipe",
+            libc::ETIMEDOUT => "Connection timed out",
+            libc::ENETUNREACH => "Network unreachable",
+            libc::EHOSTUNREACH => "Host unreachable",
+            libc::EADDRNOTAVAIL => "Address not available",
+            libc::EAFNOSUPPORT => "Address family not supported",
+            libc::ENOTCONN => "Socket not connected",
+            libc::EMFILE | libc::ENFILE => "Too many open files",
+            libc::ENOMEM | libc::ENOBUFS => "Out of memory",
+            libc::EACCES | libc::EPERM => "Permission denied",
+            _ => "OS error",
+        }
     }
 }
 
@@ -184,6 +196,9 @@ pub fn env(name: &CStr) -> Option<String> {
 }
 
 /// Sets (`Some`) or removes (`None`) `_X_AMZN_TRACE_ID`. `scratch` is reused for the C string.
+/// Only with `std`: setenv needs the C allocator (10 KB), and a `#![no_std]` program reads the
+/// trace id from its `Context`.
+#[cfg(feature = "std")]
 pub fn set_trace_env(value: Option<&str>, scratch: &mut Vec<u8>) {
     const NAME: &CStr = c"_X_AMZN_TRACE_ID";
     match value {
@@ -202,6 +217,10 @@ pub fn set_trace_env(value: Option<&str>, scratch: &mut Vec<u8>) {
         },
     }
 }
+
+/// Without `std` the trace id is only on the `Context`.
+#[cfg(not(feature = "std"))]
+pub fn set_trace_env(_: Option<&str>, _: &mut Vec<u8>) {}
 
 /// Milliseconds since the Unix epoch (wall clock, as the deadline header is).
 pub fn now_ms() -> u64 {
@@ -243,3 +262,43 @@ pub fn exit(code: i32) -> ! {
         libc::exit(code)
     }
 }
+
+/// `size` bytes of fresh zeroed pages, or null.
+pub fn map(size: usize) -> *mut u8 {
+    let prot = libc::PROT_READ | libc::PROT_WRITE;
+    let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
+    // SAFETY: an anonymous private mapping at an address of the kernel's choosing.
+    let p = unsafe { libc::mmap(core::ptr::null_mut(), size, prot, flags, -1, 0) };
+    if p == libc::MAP_FAILED { core::ptr::null_mut() } else { p.cast() }
+}
+
+/// Returns a mapping from [`map`] or [`remap`] to the kernel.
+///
+/// # Safety
+/// `ptr` and `size` describe a whole mapping that nothing uses any more.
+pub unsafe fn unmap(ptr: *mut u8, size: usize) {
+    // SAFETY: guaranteed by the caller.
+    unsafe { libc::munmap(ptr.cast(), size) };
+}
+
+/// Grows or shrinks a mapping, moving it if needed; null on failure (the old one then stays).
+///
+/// # Safety
+/// `ptr` and `old` describe a whole mapping from [`map`] or [`remap`].
+pub unsafe fn remap(ptr: *mut u8, old: usize, new: usize) -> *mut u8 {
+    // SAFETY: guaranteed by the caller; MREMAP_MAYMOVE lets the kernel pick a new address.
+    let p = unsafe { libc::mremap(ptr.cast(), old, new, libc::MREMAP_MAYMOVE) };
+    if p == libc::MAP_FAILED { core::ptr::null_mut() } else { p.cast() }
+}
+
+/// Aborts the process (for a `#![no_std]` program's panic handler).
+pub fn abort() -> ! {
+    // SAFETY: abort(3) takes no arguments and never returns.
+    unsafe { libc::abort() }
+}
+
+// Without std nothing else asks the linker for the C library; a static musl build finds the
+// self-contained libc.a that rustup ships with the target.
+#[cfg(not(feature = "std"))]
+#[link(name = "c")]
+unsafe extern "C" {}

@@ -75,7 +75,8 @@ fn recovers_from(fault: Fault, words: &[&str]) {
     assert_eq!(posts[0].kind, Kind::Response(id));
     assert_eq!(posts[0].body, vec![b'e'; 3000]);
     assert_eq!(emu.connections(), 2, "one reconnect");
-    let mut words = words.to_vec();
+    // The texts name what the built-in transport saw; ureq words its errors its own way.
+    let mut words = if ureq() { Vec::new() } else { words.to_vec() };
     words.extend(["GET /next", "reconnecting"]);
     assert_one_line(&outcome, &words);
     assert_no_panic(&outcome);
@@ -185,6 +186,16 @@ fn two_different_content_lengths() {
 
 #[test]
 fn gzip_transfer_encoding() {
+    if ureq() {
+        // ureq (without its gzip feature) reads such a body to the end of the connection, so
+        // the outcome is the one for an event without a request id.
+        let emu = Emulator::start();
+        let raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nab".to_vec();
+        emu.push(Event::new(b"x".to_vec()).fault(Fault::Raw(raw)));
+        let outcome = spawn(&emu, "echo").wait(LIMIT);
+        assert_exit(&outcome, 1);
+        return assert_one_line(&outcome, &["without Lambda-Runtime-Aws-Request-Id"]);
+    }
     recovers_from(
         Fault::Raw(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nab".to_vec()),
         &["unsupported Transfer-Encoding"],

@@ -23,7 +23,9 @@
 //! away while waiting does not take an event.
 //!
 //! Every request is recorded ([`Emulator::requests`]) with the status it was answered,
-//! *before* the answer is written. [`Options`] switch to cargo-lambda's quirks,
+//! *before* the answer is written. [`Emulator::served_at`], [`Emulator::writing_at`]
+//! and [`Request::at`] time an invocation from the server's side (`cargo xtask bench`
+//! measures with them). [`Options`] switch to cargo-lambda's quirks,
 //! [`Fault`]s and [`Event::reply`] play misbehaviours on demand. [`Emulator::command`]
 //! and [`Emulator::spawn`] run a runtime binary against the server and capture its
 //! output; [`invoke_once`] does one whole invocation (the `lambda-emulator` CLI).
@@ -410,6 +412,35 @@ impl Emulator {
     /// When the invocation with this request id was last served by `/next`.
     pub fn served_at(&self, request_id: &str) -> Option<Instant> {
         self.shared.lock().invocations.get(request_id).map(|i| i.served_at)
+    }
+
+    /// When the server began writing the `/next` answer that served the invocation with
+    /// this request id: after [`served_at`](Emulator::served_at) and after building the
+    /// answer (for a large event, chunk-encoding it), just before its first byte goes to
+    /// the socket. With [`Request::at`] of the post that answers it, this is the round
+    /// trip the function's side of the socket sees. `None` for an invocation not served
+    /// yet, or served with a [`Fault`].
+    pub fn writing_at(&self, request_id: &str) -> Option<Instant> {
+        self.shared.lock().invocations.get(request_id).and_then(|i| i.writing_at)
+    }
+
+    /// The requests recorded from index `first` on (`requests()[first..]`, without
+    /// copying the earlier ones), waiting up to `timeout` for there to be at least one;
+    /// empty if none came. It never panics: long runs poll with it as they go
+    /// (`cargo xtask bench`).
+    pub fn wait_requests_from(&self, first: usize, timeout: Duration) -> Vec<Request> {
+        let deadline = deadline(Instant::now(), timeout);
+        let mut state = self.shared.lock();
+        loop {
+            if state.requests.len() > first {
+                return state.requests[first..].to_vec();
+            }
+            let now = Instant::now();
+            if now >= deadline || state.shutdown {
+                return Vec::new();
+            }
+            state = self.shared.wait(state, deadline - now);
+        }
     }
 
     /// Wait until something happens (a request recorded, an event queued), at most

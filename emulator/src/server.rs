@@ -53,6 +53,9 @@ pub(crate) struct Invocation {
     reply: Option<Reply>,
     /// When the event was handed out.
     pub served_at: Instant,
+    /// When the server began writing the `/next` answer that carried it (the answer
+    /// already built); `None` for an event served with a [`Fault`].
+    pub writing_at: Option<Instant>,
 }
 
 impl State {
@@ -127,6 +130,13 @@ impl Shared {
         }
         drop(state);
         self.notify();
+    }
+
+    /// Note that the `/next` answer for this invocation starts being written now.
+    fn mark_writing(&self, request_id: &str) {
+        if let Some(invocation) = self.lock().invocations.get_mut(request_id) {
+            invocation.writing_at = Some(Instant::now());
+        }
     }
 
     /// Forget a connection (drops the clone kept for shutdown).
@@ -405,6 +415,7 @@ impl Connection {
         let answer = event.answer(self.shared.opts.relative_deadline);
         match fault {
             None => {
+                self.shared.mark_writing(event.request_id());
                 if !self.write(&answer.head) || !self.write(&answer.body) || answer.close {
                     return Then::End(End::Close);
                 }
@@ -471,6 +482,7 @@ impl Connection {
                             answered: false,
                             reply: event.reply.clone(),
                             served_at: Instant::now(),
+                            writing_at: None,
                         };
                         state.invocations.insert(event.request_id().to_owned(), invocation);
                         200

@@ -5,7 +5,10 @@ use alloc::vec::Vec;
 
 use crate::sys::{self, Errno};
 
+#[cfg(not(feature = "ureq"))]
 pub mod raw;
+#[cfg(feature = "ureq")]
+pub mod ureq;
 
 /// The largest body the client reads (an event, or the answer to a post). Lambda's own limit is
 /// 6 MiB + 100 B; Lambda Managed Instances passed 7 MB through. Past this the answer is refused.
@@ -56,6 +59,12 @@ pub enum TransportError {
 }
 
 impl TransportError {
+    /// The Runtime API could not be reached at all (as opposed to a connection that broke):
+    /// asking again at once would not help.
+    pub fn unreachable(self) -> bool {
+        matches!(self, TransportError::Connect(_) | TransportError::Resolve)
+    }
+
     /// Writes `lambda-bootstrap: <what>: <why>[; <then>]` to stderr.
     pub fn log(self, what: &[u8], then: &[u8]) {
         let (text, errno): (&str, Option<Errno>) = match self {
@@ -67,7 +76,12 @@ impl TransportError {
             TransportError::Head(why) => (why, None),
             TransportError::Body(why) => (why, None),
         };
-        let detail = errno.map_or("", Errno::describe);
-        sys::log(&[what, b": ", text.as_bytes(), detail.as_bytes(), then]);
+        let (detail, mut number) = (errno.map_or("", Errno::describe), Vec::new());
+        if let Some(Errno(n)) = errno {
+            number.extend_from_slice(b" (errno ");
+            crate::protocol::push_decimal(&mut number, n.unsigned_abs().into());
+            number.push(b')');
+        }
+        sys::log(&[what, b": ", text.as_bytes(), detail.as_bytes(), &number, then]);
     }
 }

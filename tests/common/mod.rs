@@ -28,23 +28,59 @@ impl Arch {
     }
 }
 
-static BUILT: Mutex<Option<HashSet<(Arch, &'static str)>>> = Mutex::new(None);
+/// Extra crate features for the whole run, from `LB_FEATURES` (e.g. `ureq`): the suite runs once
+/// per transport with the same assertions.
+pub fn features() -> String {
+    std::env::var("LB_FEATURES").unwrap_or_default()
+}
 
-/// The static, stripped example binary `name` for `arch` in cargo profile `profile`
-/// (`release` = the size profile with `panic = "abort"`, `unwind` = the same with unwinding).
-/// The first call per (arch, profile) builds every example with cargo.
-pub fn example_in(arch: Arch, profile: &'static str, name: &str) -> PathBuf {
+/// The run is against the ureq transport: its error texts differ from the built-in one's.
+pub fn ureq() -> bool {
+    features().split(',').any(|f| f.trim() == "ureq")
+}
+
+/// The (arch, profile, features) builds done by this test binary.
+type Builds = HashSet<(Arch, &'static str, String)>;
+static BUILT: Mutex<Option<Builds>> = Mutex::new(None);
+
+/// Builds the examples once per (arch, profile, features) with cargo; `features` None means
+/// `--no-default-features` (the `#![no_std]` build). Returns the directory holding them.
+fn examples_dir(arch: Arch, profile: &'static str, features: Option<&str>) -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let variant = match features {
+        None => "nostd".to_string(),
+        Some("") => String::new(),
+        Some(f) => f.replace(',', "-"),
+    };
+    let target_dir =
+        if variant.is_empty() { root.join("target") } else { root.join("target/variants").join(&variant) };
     let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
-    if built.get_or_insert_with(HashSet::new).insert((arch, profile)) {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--examples", "--profile", profile, "--target", arch.triple()])
-            .current_dir(&root)
-            .status()
-            .expect("cargo runs");
+    if built.get_or_insert_with(HashSet::new).insert((arch, profile, variant)) {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["build", "--quiet", "--examples", "--profile", profile, "--target", arch.triple()]);
+        match features {
+            None => cmd.arg("--no-default-features"),
+            Some(f) => cmd.args(["--features", f]),
+        };
+        let status =
+            cmd.arg("--target-dir").arg(&target_dir).current_dir(&root).status().expect("cargo runs");
         assert!(status.success(), "building the examples for {arch:?} failed (run `cargo xtask setup`)");
     }
-    let path = root.join("target").join(arch.triple()).join(profile).join("examples").join(name);
+    target_dir.join(arch.triple()).join(profile).join("examples")
+}
+
+/// The static, stripped example binary `name` for `arch` in cargo profile `profile`
+/// (`release` = the size profile with `panic = "abort"`, `unwind` = the same with unwinding),
+/// with the run's `LB_FEATURES`.
+pub fn example_in(arch: Arch, profile: &'static str, name: &str) -> PathBuf {
+    let path = examples_dir(arch, profile, Some(&features())).join(name);
+    assert!(path.is_file(), "{} is missing", path.display());
+    path
+}
+
+/// The `#![no_std]` echo, built with `--no-default-features`.
+pub fn nostd(arch: Arch) -> PathBuf {
+    let path = examples_dir(arch, "release", None).join("nostd");
     assert!(path.is_file(), "{} is missing", path.display());
     path
 }

@@ -192,7 +192,19 @@ fn invoke(opts: &Opts) -> Result<(), String> {
     if ok { Ok(()) } else { Err("the function returned an error".into()) }
 }
 
-/// The whole suite: formatting, clippy with warnings denied, every test on both arches.
+/// Feature combinations CI checks with clippy (each must compile and lint clean on its own).
+const FEATURE_SETS: &[&[&str]] = &[
+    &[],
+    &["--no-default-features"],
+    &["--no-default-features", "--features", "std"],
+    &["--no-default-features", "--features", "json"],
+    &["--features", "ureq"],
+    &["--features", "mimalloc"],
+    &["--all-features"],
+];
+
+/// The whole suite: formatting, clippy with warnings denied over the feature space, docs, every
+/// test on both arches, and the integration tests again over the ureq transport.
 fn test() -> Result<(), String> {
     setup(&[Arch::X86_64, Arch::Arm64])?;
     for component in ["rustfmt", "clippy"] {
@@ -203,5 +215,15 @@ fn test() -> Result<(), String> {
     }
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
-    run(cargo().args(["test", "--workspace"]))
+    for features in FEATURE_SETS {
+        let mut cmd = cargo();
+        cmd.args(["clippy", "--quiet", "-p", "lambda-bootstrap", "--all-targets"]).args(*features);
+        run(cmd.args(["--", "-D", "warnings"]))?;
+    }
+    run(cargo()
+        .args(["doc", "--quiet", "--no-deps", "-p", "lambda-bootstrap", "--all-features"])
+        .env("RUSTDOCFLAGS", "-D warnings"))?;
+    run(cargo().args(["test", "--workspace"]))?;
+    let integration = ["--test", "runtime", "--test", "faults", "--test", "aarch64"];
+    run(cargo().args(["test", "-p", "lambda-bootstrap"]).args(integration).env("LB_FEATURES", "ureq"))
 }
