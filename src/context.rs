@@ -75,7 +75,7 @@ impl Context {
         let Ok(value) = core::str::from_utf8(value) else {
             return; // Lambda's headers are ASCII; a non-UTF-8 value counts as absent.
         };
-        let value = value.trim();
+        let value = value.trim_ascii();
         if value.is_empty() {
             return;
         }

@@ -79,7 +79,7 @@ impl EndpointError {
 
 /// Reads `host:port`, `[v6]:port`, with an optional `http://` and an optional path prefix.
 pub fn parse_endpoint(value: &str) -> Result<Endpoint, EndpointError> {
-    let value = value.trim();
+    let value = value.trim_ascii();
     if value.is_empty() {
         return Err(EndpointError::Empty);
     }

@@ -342,3 +342,18 @@ fn request_ids_are_percent_encoded_in_the_path() {
     let (posts, _) = posts_then_kill(&emu, spawn(&emu, "echo"), 1);
     assert_eq!(posts[0].path, "/2018-06-01/runtime/invocation/a%20b%2Fc%3Fd/response");
 }
+
+/// The size reference (`examples/reference.rs`) must do the same job, or the deltas mean nothing.
+#[test]
+fn the_size_reference_echoes_too() {
+    let emu = Emulator::start();
+    let sent = [b"ref".to_vec(), vec![b'r'; 5000]];
+    for body in &sent {
+        emu.push(Event::new(body.clone()));
+    }
+    let (posts, _) = posts_then_kill(&emu, spawn(&emu, "reference"), 2);
+    for (post, body) in posts.iter().zip(&sent) {
+        assert!(matches!(post.kind, Kind::Response(_)));
+        assert!(post.body == *body);
+    }
+}

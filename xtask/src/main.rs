@@ -5,18 +5,30 @@
 //! - `build [--arch x86_64|arm64] [--example NAME]`: a static, stripped musl `bootstrap`.
 //! - `invoke [--arch ..] [--example NAME] [--data JSON | --data-file FILE]`: build it, run it on
 //!   the embedded Runtime API emulator, print the response.
-//! - `test`: formatting, clippy, and the whole test suite (both arches).
+//! - `package`: a deterministic `bootstrap.zip` per arch (see `package.rs`).
+//! - `size [--check]`: the size report and its budgets (see `size.rs`).
+//! - `bench [--quick]`: start-up and latency against the async baseline (see `bench.rs`).
+//! - `test`: formatting, clippy, docs, the whole test suite (both arches, both transports), the
+//!   size budgets and the deployment templates.
+
+mod package;
+mod size;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 
-const USAGE: &str = "usage: cargo xtask <setup | build | invoke | test> [options]
-  build  [--arch x86_64|arm64] [--example NAME]       static musl bootstrap (default: hello)
-  invoke [--arch x86_64|arm64] [--example NAME] [--data JSON | --data-file FILE]
+const USAGE: &str = "usage: cargo xtask <setup | build | invoke | package | size | bench | test> [options]
+  build   [--arch x86_64|arm64] [--example NAME]      static musl bootstrap (default: hello)
+  invoke  [--arch x86_64|arm64] [--example NAME] [--data JSON | --data-file FILE]
                                                       run it on the local Runtime API emulator
-  test                                                fmt, clippy and every test, both arches";
+  package [--arch x86_64|arm64|both] [--example NAME | --bin NAME | --manifest-path PATH]
+                                                      reproducible target/lambda/<name>/<arch>/bootstrap.zip
+  size    [--check] | [--manifest-path PATH] [--bin NAME] [--arch A] [--budget 450KiB]
+                                                      size-report.md and its budgets
+  bench   [--quick] [--unpin]                         start-up and latency against lambda_runtime (tokio)
+  test                                                fmt, clippy, docs, every test, sizes, deploy checks";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,6 +37,8 @@ fn main() -> ExitCode {
         Some("build") => Opts::parse(&args[1..]).and_then(|o| build(&o).map(|p| println!("{}", p.display()))),
         Some("invoke") => Opts::parse(&args[1..]).and_then(|o| invoke(&o)),
         Some("test") => test(),
+        Some("package") => package::main(&args[1..]),
+        Some("size") => size::main(&args[1..]),
         _ => Err(USAGE.to_string()),
     };
     match result {
@@ -43,6 +57,14 @@ enum Arch {
 }
 
 impl Arch {
+    /// As Lambda spells it.
+    fn name(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::Arm64 => "arm64",
+        }
+    }
+
     fn triple(self) -> &'static str {
         match self {
             Arch::X86_64 => "x86_64-unknown-linux-musl",
@@ -73,13 +95,7 @@ impl Opts {
         while let Some(flag) = it.next() {
             let mut value = || it.next().cloned().ok_or(format!("{flag} needs a value\n{USAGE}"));
             match flag.as_str() {
-                "--arch" => {
-                    opts.arch = match value()?.as_str() {
-                        "x86_64" | "amd64" => Arch::X86_64,
-                        "arm64" | "aarch64" => Arch::Arm64,
-                        other => return Err(format!("unknown arch {other:?}: use x86_64 or arm64")),
-                    }
-                }
+                "--arch" => opts.arch = parse_arch(&value()?)?,
                 "--example" => opts.example = value()?,
                 "--data" => opts.data = Some(value()?.into_bytes()),
                 "--data-file" => {
@@ -90,6 +106,14 @@ impl Opts {
             }
         }
         Ok(opts)
+    }
+}
+
+fn parse_arch(value: &str) -> Result<Arch, String> {
+    match value {
+        "x86_64" | "amd64" => Ok(Arch::X86_64),
+        "arm64" | "aarch64" => Ok(Arch::Arm64),
+        other => Err(format!("unknown arch {other:?}: use x86_64 or arm64")),
     }
 }
 
@@ -123,26 +147,70 @@ fn on_path(program: &str) -> bool {
 
 /// Installs what building and running for `arches` needs, skipping what is there.
 fn setup(arches: &[Arch]) -> Result<(), String> {
+    add_targets(arches)?;
+    if arches.iter().any(|a| a.emulated()) && !on_path("qemu-aarch64-static") && !on_path("qemu-aarch64") {
+        apt_install("qemu-user-static")?;
+    }
+    Ok(())
+}
+
+/// The rustup targets for `arches` (building needs nothing else for pure-Rust code).
+fn add_targets(arches: &[Arch]) -> Result<(), String> {
     let installed = output("rustup", &["target", "list", "--installed"]);
     for arch in arches {
         if !installed.lines().any(|t| t.trim() == arch.triple()) {
             run(Command::new("rustup").args(["target", "add", arch.triple()]))?;
         }
     }
-    if arches.iter().any(|a| a.emulated()) && !on_path("qemu-aarch64-static") && !on_path("qemu-aarch64") {
-        let sudo = if output("id", &["-u"]).trim() == "0" { vec![] } else { vec!["sudo"] };
-        let apt = |args: &[&str]| {
-            let mut cmd = Command::new(sudo.first().copied().unwrap_or("apt-get"));
-            if !sudo.is_empty() {
-                cmd.arg("apt-get");
-            }
-            cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
-            run(&mut cmd)
-        };
-        apt(&["update", "-qq"])?;
-        apt(&["install", "-y", "-qq", "qemu-user-static"])?;
-    }
     Ok(())
+}
+
+/// `apt-get install` a Debian package (through sudo when not root).
+fn apt_install(package: &str) -> Result<(), String> {
+    let root_user = output("id", &["-u"]).trim() == "0";
+    let apt = |args: &[&str]| {
+        let mut cmd = Command::new(if root_user { "apt-get" } else { "sudo" });
+        if !root_user {
+            cmd.arg("apt-get");
+        }
+        run(cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive"))
+    };
+    apt(&["update", "-qq"])?;
+    apt(&["install", "-y", "-qq", package])
+}
+
+/// Points cargo's C builds (mimalloc) for `arch` at `zig cc` from PyPI's `ziglang`, installing
+/// it if needed. Only the C compiler changes: Rust code still links with the configured linker.
+fn c_compiler_env(cmd: &mut Command, arch: Arch) -> Result<(), String> {
+    if !Command::new("python3").args(["-m", "ziglang", "version"]).output().is_ok_and(|o| o.status.success())
+    {
+        run(Command::new("python3").args(["-m", "pip", "install", "--quiet", "ziglang"]))?;
+    }
+    let dir = root().join("target/zig-cc");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let zig_arch = arch.triple().split('-').next().unwrap_or("x86_64");
+    // cc-rs passes rustc's target name as --target=…; zig wants its own, so the wrapper swaps it.
+    let cc = format!(
+        "#!/bin/sh\nfor arg do\n  shift\n  case \"$arg\" in --target=*) ;; *) set -- \"$@\" \"$arg\" ;; esac\ndone\n\
+         exec python3 -m ziglang cc -target {zig_arch}-linux-musl \"$@\"\n"
+    );
+    let cc_path = dir.join(format!("{zig_arch}-cc"));
+    let ar_path = dir.join("ar");
+    write_script(&cc_path, &cc)?;
+    write_script(&ar_path, "#!/bin/sh\nexec python3 -m ziglang ar \"$@\"\n")?;
+    let var = arch.triple().replace('-', "_");
+    cmd.env(format!("CC_{var}"), cc_path).env(format!("AR_{var}"), ar_path);
+    Ok(())
+}
+
+fn write_script(path: &Path, text: &str) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())
+}
+
+fn rustc_version() -> String {
+    output("rustc", &["--version"]).trim().to_string()
 }
 
 /// Builds `--example` for `--arch` in the size profile; returns the binary's path.
@@ -225,5 +293,14 @@ fn test() -> Result<(), String> {
         .env("RUSTDOCFLAGS", "-D warnings"))?;
     run(cargo().args(["test", "--workspace"]))?;
     let integration = ["--test", "runtime", "--test", "faults", "--test", "aarch64"];
-    run(cargo().args(["test", "-p", "lambda-bootstrap"]).args(integration).env("LB_FEATURES", "ureq"))
+    run(cargo().args(["test", "-p", "lambda-bootstrap"]).args(integration).env("LB_FEATURES", "ureq"))?;
+    // The allocator changes nothing the tests see; run the behaviour suite once on mimalloc.
+    let mut mimalloc = cargo();
+    mimalloc.args(["test", "-p", "lambda-bootstrap", "--test", "runtime", "--test", "aarch64"]);
+    c_compiler_env(&mut mimalloc, Arch::X86_64)?;
+    c_compiler_env(&mut mimalloc, Arch::Arm64)?;
+    run(mimalloc.env("LB_FEATURES", "mimalloc"))?;
+    run(cargo().args(["xtask", "size", "--check"]))?;
+    // cfn-lint on deploy/*.yaml (installed from PyPI if missing) and SAM's make targets.
+    run(Command::new("bash").arg(root().join("deploy/check.sh")))
 }

@@ -1,0 +1,446 @@
+//! `cargo xtask size`: builds every feature row for both musl targets in the size profile,
+//! writes the "Sizes" section of `size-report.md`, and with `--check` fails when a row is over
+//! its budget (`size-budgets.txt`) or the checked-in report is stale.
+//!
+//! Every row is compared with `examples/reference.rs`, a plain std `TcpStream` echo built in the
+//! same run: its size moves with the toolchain, so the crate's own cost is the delta.
+//!
+//! On someone else's function: `cargo xtask size --manifest-path PATH [--bin NAME] [--arch A]
+//! --budget 450KiB` builds it the same way and exits non-zero when it is over budget.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::{Arch, cargo, root, run};
+
+/// One build in the table.
+struct Row {
+    name: &'static str,
+    example: &'static str,
+    /// Cargo feature arguments.
+    features: &'static [&'static str],
+    /// Needs a C compiler for the target (mimalloc's C code).
+    c_code: bool,
+}
+
+const ROWS: &[Row] = &[
+    Row { name: "reference", example: "reference", features: &[], c_code: false },
+    Row { name: "nostd", example: "nostd", features: &["--no-default-features"], c_code: false },
+    Row {
+        name: "echo std",
+        example: "echo",
+        features: &["--no-default-features", "--features", "std"],
+        c_code: false,
+    },
+    Row { name: "hello default", example: "hello", features: &[], c_code: false },
+    Row { name: "hello mimalloc", example: "hello", features: &["--features", "mimalloc"], c_code: true },
+    Row { name: "echo ureq", example: "echo", features: &["--features", "ureq"], c_code: false },
+    Row {
+        name: "hello ureq,json,mimalloc",
+        example: "hello",
+        features: &["--features", "ureq,json,mimalloc"],
+        c_code: true,
+    },
+];
+
+const ARCHES: [Arch; 2] = [Arch::X86_64, Arch::Arm64];
+
+/// A budget: a size in bytes, or an allowance over the reference of the same arch.
+#[derive(Clone, Copy)]
+enum Budget {
+    Bytes(u64),
+    OverReference(u64),
+}
+
+struct Measured {
+    row: &'static str,
+    arch: Arch,
+    size: u64,
+    zipped: u64,
+}
+
+pub fn main(args: &[String]) -> Result<(), String> {
+    let mut check = false;
+    let mut user = UserBuild::default();
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().cloned().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--check" => check = true,
+            "--manifest-path" => user.manifest = Some(value()?),
+            "--bin" => user.bin = Some(value()?),
+            "--arch" => user.arch = Some(super::parse_arch(&value()?)?),
+            "--budget" => user.budget = Some(parse_size(&value()?)?),
+            other => return Err(format!("unknown option {other:?}")),
+        }
+    }
+    if user.manifest.is_some() || user.bin.is_some() {
+        return user.run();
+    }
+    super::setup(&ARCHES)?;
+    let measured = measure_all()?;
+    let budgets = read_budgets()?;
+    let section = report(&measured, &budgets)?;
+    print!("{section}");
+    let over = over_budget(&measured, &budgets)?;
+    let path = root().join("size-report.md");
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    if check {
+        if !over.is_empty() {
+            return Err(format!("over budget: {}", over.join(", ")));
+        }
+        if section_of(&current, SECTION) != Some(section.as_str()) {
+            return Err("size-report.md is stale: run `cargo xtask size` and commit it".into());
+        }
+        return Ok(());
+    }
+    std::fs::write(&path, replace_section(&current, SECTION, &section)).map_err(|e| e.to_string())?;
+    println!("wrote {}", path.display());
+    if over.is_empty() { Ok(()) } else { Err(format!("over budget: {}", over.join(", "))) }
+}
+
+const SECTION: &str = "## Sizes";
+
+fn measure_all() -> Result<Vec<Measured>, String> {
+    let mut out = Vec::new();
+    for arch in ARCHES {
+        for row in ROWS {
+            let binary = build(row, arch)?;
+            let size = file_size(&binary)?;
+            out.push(Measured { row: row.name, arch, size, zipped: zipped_size(&binary)? });
+        }
+    }
+    Ok(out)
+}
+
+/// Builds one row in the size profile; returns a copy of the binary under `target/size/`.
+fn build(row: &Row, arch: Arch) -> Result<PathBuf, String> {
+    let target_dir = root().join("target/size");
+    let mut cmd = cargo();
+    cmd.args(["build", "--quiet", "--release", "--target", arch.triple(), "--example", row.example]);
+    cmd.args(row.features).arg("--target-dir").arg(&target_dir);
+    if row.c_code {
+        super::c_compiler_env(&mut cmd, arch)?;
+    }
+    run(&mut cmd)?;
+    let built = target_dir.join(arch.triple()).join("release/examples").join(row.example);
+    let copy = target_dir.join("rows").join(arch.triple()).join(row.name.replace([' ', ','], "-"));
+    std::fs::create_dir_all(copy.parent().expect("has a parent")).map_err(|e| e.to_string())?;
+    std::fs::copy(&built, &copy).map_err(|e| format!("{}: {e}", built.display()))?;
+    Ok(copy)
+}
+
+fn file_size(path: &Path) -> Result<u64, String> {
+    std::fs::metadata(path).map(|m| m.len()).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The size of a deterministic `bootstrap.zip` holding the binary (what Lambda is sent).
+fn zipped_size(binary: &Path) -> Result<u64, String> {
+    let bytes = std::fs::read(binary).map_err(|e| e.to_string())?;
+    Ok(super::package::zip_one("bootstrap", &bytes, super::package::DOS_EPOCH)?.len() as u64)
+}
+
+/// `size-budgets.txt`: `row | arch | budget | reason` lines; `#` starts a comment.
+fn read_budgets() -> Result<Vec<(String, Arch, Budget)>, String> {
+    let path = root().join("size-budgets.txt");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut budgets = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        let fields: Vec<&str> = line.split('|').map(str::trim).collect();
+        let [row, arch, budget, reason] = fields[..] else {
+            return Err(format!("size-budgets.txt: expected `row | arch | budget | reason`: {line}"));
+        };
+        if reason.is_empty() {
+            return Err(format!("size-budgets.txt: every budget needs a reason: {line}"));
+        }
+        let arches: Vec<Arch> = match arch {
+            "*" => ARCHES.to_vec(),
+            a => vec![super::parse_arch(a)?],
+        };
+        let budget = match budget.strip_prefix("reference +") {
+            Some(extra) => Budget::OverReference(parse_size(extra.trim())?),
+            None => Budget::Bytes(parse_size(budget)?),
+        };
+        for arch in arches {
+            budgets.push((row.to_string(), arch, budget));
+        }
+    }
+    Ok(budgets)
+}
+
+/// `24KiB`, `1.5MiB`, `450000`.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => (&text[..i], &text[i..]),
+        None => (text, ""),
+    };
+    let scale = match unit {
+        "" | "B" => 1.0,
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        "KB" => 1000.0,
+        "MB" => 1e6,
+        _ => return Err(format!("unknown size unit in {text:?}: use B, KiB, MiB, KB or MB")),
+    };
+    let n: f64 = number.trim().parse().map_err(|_| format!("not a size: {text:?}"))?;
+    Ok((n * scale).round() as u64)
+}
+
+fn limit(budget: Budget, reference: u64) -> u64 {
+    match budget {
+        Budget::Bytes(n) => n,
+        Budget::OverReference(extra) => reference + extra,
+    }
+}
+
+fn reference_size(measured: &[Measured], arch: Arch) -> u64 {
+    measured.iter().find(|m| m.arch == arch && m.row == "reference").map_or(0, |m| m.size)
+}
+
+fn budget_for<'a>(budgets: &'a [(String, Arch, Budget)], m: &Measured) -> Option<&'a Budget> {
+    budgets.iter().find(|(row, arch, _)| row == m.row && *arch == m.arch).map(|(_, _, b)| b)
+}
+
+fn over_budget(measured: &[Measured], budgets: &[(String, Arch, Budget)]) -> Result<Vec<String>, String> {
+    let mut over = Vec::new();
+    for m in measured.iter().filter(|m| m.row != "reference") {
+        let budget = budget_for(budgets, m).ok_or(format!("no budget for {} on {}", m.row, m.arch.name()))?;
+        let limit = limit(*budget, reference_size(measured, m.arch));
+        if m.size > limit {
+            over.push(format!("{} on {} is {} bytes, budget {limit}", m.row, m.arch.name(), m.size));
+        }
+    }
+    Ok(over)
+}
+
+/// The "Sizes" section, from heading to the end of its text.
+fn report(measured: &[Measured], budgets: &[(String, Arch, Budget)]) -> Result<String, String> {
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(w, "{SECTION}\n");
+    let _ = writeln!(
+        w,
+        "Written by `cargo xtask size` from a real build; `cargo xtask size --check` (CI) fails when a"
+    );
+    let _ = writeln!(
+        w,
+        "row is over its budget (`size-budgets.txt`, one reason per number) or this section is stale."
+    );
+    let _ = writeln!(
+        w,
+        "Size profile (`opt-level = \"z\"`, LTO, one codegen unit, `panic = \"abort\"`, stripped),"
+    );
+    let _ = writeln!(w, "static non-PIE musl executables. `zip` is the deterministic `bootstrap.zip` that");
+    let _ = writeln!(
+        w,
+        "`cargo xtask package` writes. Delta is over `reference`, a plain std `TcpStream` echo built in"
+    );
+    let _ = writeln!(w, "the same run.\n");
+    let _ = writeln!(w, "Toolchain: `{}`\n", super::rustc_version());
+    let _ = writeln!(w, "| build | arch | stripped | zip | delta over reference | budget | |");
+    let _ = writeln!(w, "|---|---|---:|---:|---:|---:|---|");
+    for m in measured {
+        let reference = reference_size(measured, m.arch);
+        let (delta, budget, verdict) = if m.row == "reference" {
+            ("—".to_string(), "—".to_string(), "")
+        } else {
+            let budget =
+                budget_for(budgets, m).ok_or(format!("no budget for {} on {}", m.row, m.arch.name()))?;
+            let limit = limit(*budget, reference);
+            let delta = m.size as i64 - reference as i64;
+            (format!("{delta:+}"), limit.to_string(), if m.size <= limit { "ok" } else { "**over**" })
+        };
+        let (size, zipped) = (m.size, m.zipped);
+        let _ = writeln!(
+            w,
+            "| {} | {} | {size} | {zipped} | {delta} | {budget} | {verdict} |",
+            m.row,
+            m.arch.name()
+        );
+    }
+    let _ = writeln!(
+        w,
+        "\nLargest contributors to `hello default` on x86_64, by crate (from the symbol table of an"
+    );
+    let _ = writeln!(w, "unstripped copy; `musl` is the C library, `other` has no crate path):\n");
+    let _ = writeln!(w, "| crate | bytes |\n|---|---:|");
+    for (krate, bytes) in contributors()? {
+        let _ = writeln!(w, "| {krate} | {bytes} |");
+    }
+    let _ =
+        writeln!(w, "\nNightly rows (`-Zbuild-std` with `panic = \"immediate-abort\"`): {}", nightly_note());
+    Ok(out)
+}
+
+/// Symbol sizes of an unstripped `hello` (default features, x86_64), summed by crate.
+fn contributors() -> Result<Vec<(String, u64)>, String> {
+    let target_dir = root().join("target/size-unstripped");
+    let triple = Arch::X86_64.triple();
+    let mut cmd = cargo();
+    cmd.args(["build", "--quiet", "--release", "--target", triple, "--example", "hello", "--target-dir"]);
+    run(cmd.arg(&target_dir).env("CARGO_PROFILE_RELEASE_STRIP", "false"))?;
+    let binary = target_dir.join(triple).join("release/examples/hello");
+    let out = Command::new("nm")
+        .args(["--size-sort", "-S", "-C"])
+        .arg(&binary)
+        .output()
+        .map_err(|e| format!("nm: {e} (install binutils)"))?;
+    let mut sums: Vec<(String, u64)> = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let mut parts = line.splitn(4, ' ');
+        let (_, Some(size), Some(_), Some(name)) = (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        let Ok(size) = u64::from_str_radix(size, 16) else { continue };
+        let krate = crate_of(name);
+        match sums.iter_mut().find(|(k, _)| *k == krate) {
+            Some((_, total)) => *total += size,
+            None => sums.push((krate, size)),
+        }
+    }
+    sums.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    sums.truncate(10);
+    Ok(sums)
+}
+
+/// The crate a demangled symbol belongs to: its first path segment (inside `<…>` for impls).
+fn crate_of(symbol: &str) -> String {
+    let trimmed =
+        symbol.trim_start_matches(['<', '&', '*', ' ']).trim_start_matches("dyn ").trim_start_matches("mut ");
+    match trimmed.split_once("::") {
+        Some((first, _)) if !first.is_empty() && first.chars().all(|c| c.is_alphanumeric() || c == '_') => {
+            first.to_string()
+        }
+        _ if symbol.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.') => "musl".to_string(),
+        _ => "other".to_string(),
+    }
+}
+
+/// Why there are no nightly rows. A fixed text, so the report does not depend on what a machine
+/// happens to have installed.
+fn nightly_note() -> &'static str {
+    "not measured yet: they need a nightly toolchain with `rust-src` for `-Zbuild-std`, and the \
+     report keeps to what the pinned stable toolchain builds."
+}
+
+/// The section starting at `heading` up to the next `## ` heading (exclusive), if present.
+fn section_of<'a>(text: &'a str, heading: &str) -> Option<&'a str> {
+    let start = text.find(&format!("{heading}\n"))?;
+    let rest = &text[start..];
+    let end = rest[heading.len()..].find("\n## ").map_or(rest.len(), |i| heading.len() + i + 1);
+    Some(&rest[..end])
+}
+
+/// `text` with the section at `heading` replaced by `section` (or the section prepended after
+/// the title, when missing).
+fn replace_section(text: &str, heading: &str, section: &str) -> String {
+    if let Some(old) = section_of(text, heading) {
+        return text.replacen(old, section, 1);
+    }
+    if text.is_empty() {
+        return format!("# Size report\n\n{section}");
+    }
+    match text.find("\n## ") {
+        Some(i) => format!("{}{section}\n{}", &text[..i + 1], &text[i + 1..]),
+        None => format!("{}\n\n{section}", text.trim_end()),
+    }
+}
+
+/// `--manifest-path` / `--bin` / `--budget`: hold a user's own bootstrap to a budget.
+#[derive(Default)]
+struct UserBuild {
+    manifest: Option<String>,
+    bin: Option<String>,
+    arch: Option<Arch>,
+    budget: Option<u64>,
+}
+
+impl UserBuild {
+    fn run(self) -> Result<(), String> {
+        let arch = self.arch.unwrap_or(Arch::X86_64);
+        super::setup(&[arch])?;
+        let mut cmd = cargo();
+        cmd.args(["build", "--quiet", "--release", "--target", arch.triple(), "--message-format", "json"]);
+        if let Some(manifest) = &self.manifest {
+            cmd.args(["--manifest-path", manifest]);
+        }
+        if let Some(bin) = &self.bin {
+            cmd.args(["--bin", bin]);
+        }
+        let output = cmd.output().map_err(|e| format!("cargo: {e}"))?;
+        if !output.status.success() {
+            return Err(format!("the build failed:\n{}", String::from_utf8_lossy(&output.stderr)));
+        }
+        let binary = executables(&String::from_utf8_lossy(&output.stdout))
+            .pop()
+            .ok_or("the build produced no executable (pass --bin NAME)")?;
+        let size = file_size(Path::new(&binary))?;
+        println!("{binary} ({}): {size} bytes", arch.triple());
+        match self.budget {
+            Some(budget) if size > budget => Err(format!("over budget: {size} bytes > {budget} bytes")),
+            Some(budget) => {
+                println!("within budget: {size} <= {budget} bytes");
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+/// The `"executable":"…"` paths in cargo's JSON messages.
+fn executables(messages: &str) -> Vec<String> {
+    messages
+        .lines()
+        .filter_map(|line| {
+            let start = line.find("\"executable\":\"")? + "\"executable\":\"".len();
+            let end = line[start..].find('"')?;
+            Some(line[start..start + end].replace("\\\\", "\\"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("24KiB"), Ok(24 * 1024));
+        assert_eq!(parse_size("450 KiB"), Ok(450 * 1024));
+        assert_eq!(parse_size("1.5MiB"), Ok(1_572_864));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert!(parse_size("12 parsecs").is_err());
+        assert!(parse_size("KiB").is_err());
+    }
+
+    #[test]
+    fn sections_are_replaced_in_place() {
+        let text = "# Size report\n\n## Sizes\n\nold\n\n## Start-up and latency\n\nbench\n";
+        let new = replace_section(text, SECTION, "## Sizes\n\nnew\n\n");
+        assert_eq!(new, "# Size report\n\n## Sizes\n\nnew\n\n## Start-up and latency\n\nbench\n");
+        assert_eq!(section_of(&new, SECTION), Some("## Sizes\n\nnew\n\n"));
+        let only_bench = "# Size report\n\n## Start-up and latency\n\nbench\n";
+        let added = replace_section(only_bench, SECTION, "## Sizes\n\nnew\n");
+        assert_eq!(added, "# Size report\n\n## Sizes\n\nnew\n\n## Start-up and latency\n\nbench\n");
+        assert_eq!(replace_section("", SECTION, "## Sizes\n"), "# Size report\n\n## Sizes\n");
+    }
+
+    #[test]
+    fn crates_of_symbols() {
+        assert_eq!(crate_of("lambda_bootstrap::runtime::run"), "lambda_bootstrap");
+        assert_eq!(crate_of("<alloc::vec::Vec<u8> as core::clone::Clone>::clone"), "alloc");
+        assert_eq!(crate_of("<&mut std::io::Write>::write"), "std");
+        assert_eq!(crate_of("__libc_malloc_impl"), "musl");
+        assert_eq!(crate_of("_start_c"), "musl");
+    }
+
+    #[test]
+    fn cargo_messages() {
+        let messages = r#"{"reason":"compiler-artifact","executable":null}
+{"reason":"compiler-artifact","target":{"name":"f"},"executable":"/x/target/release/f"}"#;
+        assert_eq!(executables(messages), vec!["/x/target/release/f".to_string()]);
+    }
+}
