@@ -193,6 +193,7 @@ mod tests {
     /// Random allocations, frees and reallocs: every live block keeps its own bytes, is aligned,
     /// and freed small blocks are reused rather than new memory mapped.
     #[test]
+    #[cfg_attr(miri, ignore = "mmap/mremap are outside Miri's model")]
     fn blocks_keep_their_bytes_and_are_reused() {
         let heap = PageAlloc::new();
         let mut live: Vec<(*mut u8, Layout, u8)> = Vec::new();

@@ -69,7 +69,7 @@ impl ConfigError {
     /// Writes the one stderr line that explains it.
     pub fn log(self) {
         match self {
-            ConfigError::Missing => sys::log(&[b"AWS_LAMBDA_RUNTIME_API is not set; this program is a Lambda bootstrap and must run inside Lambda or an emulator"]),
+            ConfigError::Missing => sys::log(&[b"AWS_LAMBDA_RUNTIME_API is not set (or not UTF-8); this program is a Lambda bootstrap and must run inside Lambda or an emulator"]),
             ConfigError::Endpoint(e) => sys::log(&[b"AWS_LAMBDA_RUNTIME_API is unusable: ", e.as_str().as_bytes()]),
         }
     }

@@ -7,8 +7,9 @@ use crate::{Context, Error};
 /// A function Lambda can call. Implemented for closures; the marker `M` only tells the impls
 /// apart, so write the closure's argument types and `run` picks the right one:
 ///
-/// - `FnMut(&[u8], &Context) -> Result<R, Error>` with `R: AsRef<[u8]>`: raw bytes in and out;
-///   works with every feature off.
+/// - `FnMut(&[u8], &Context) -> Result<R, Error>` with `R: Into<Vec<u8>>` (`Vec<u8>`, `String`,
+///   `&str`, `&[u8]`, …): raw bytes in and out; works with every feature off. A `Vec<u8>` or
+///   `String` is posted as it is, without a copy.
 /// - `FnMut(Req, &Context) -> Result<Resp, Error>` with miniserde `Deserialize` / `Serialize`
 ///   types (feature `json`).
 pub trait Handler<M> {
@@ -16,7 +17,7 @@ pub trait Handler<M> {
     #[doc(hidden)]
     const CONTENT_TYPE: Option<&'static str>;
 
-    /// Handles one event, writing the response into `out` (empty on entry).
+    /// Handles one event, leaving the response in `out`.
     #[doc(hidden)]
     fn call(&mut self, event: &[u8], ctx: &Context, out: &mut Vec<u8>) -> Result<(), Error>;
 }
@@ -28,13 +29,12 @@ pub struct Bytes<R>(core::marker::PhantomData<R>);
 impl<F, R> Handler<Bytes<R>> for F
 where
     F: FnMut(&[u8], &Context) -> Result<R, Error>,
-    R: AsRef<[u8]>,
+    R: Into<Vec<u8>>,
 {
     const CONTENT_TYPE: Option<&'static str> = None;
 
     fn call(&mut self, event: &[u8], ctx: &Context, out: &mut Vec<u8>) -> Result<(), Error> {
-        let response = self(event, ctx)?;
-        out.extend_from_slice(response.as_ref());
+        *out = self(event, ctx)?.into();
         Ok(())
     }
 }

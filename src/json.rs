@@ -21,7 +21,7 @@ where
     fn call(&mut self, event: &[u8], ctx: &Context, out: &mut Vec<u8>) -> Result<(), Error> {
         let request = decode(event)?;
         let response = self(request, ctx)?;
-        out.extend_from_slice(json::to_string(&response).as_bytes());
+        *out = json::to_string(&response).into_bytes();
         Ok(())
     }
 }

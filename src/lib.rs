@@ -103,3 +103,40 @@ pub fn report_init_error(error: Error) -> ! {
 pub fn abort() -> ! {
     sys::abort()
 }
+
+/// Hooks for the fuzz targets in `fuzz/`: thin wrappers over the code that parses bytes from the
+/// network. **Not public API**: hidden from the documentation, outside any semver promise, and
+/// free to change or vanish in any release.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::transport::TransportError;
+    #[cfg(not(feature = "ureq"))]
+    pub use crate::transport::raw::fuzzing::{Answer, decode_chunked, read_answers};
+
+    /// A [`Context`](crate::Context) filled from `headers` the way the runtime fills it from the
+    /// headers of a `/next` answer.
+    pub fn context(headers: &[(&str, &[u8])]) -> crate::Context {
+        use alloc::string::String;
+        static CONFIG: crate::Config = crate::Config {
+            endpoint: crate::protocol::Endpoint {
+                host: crate::protocol::Host::V4(core::net::Ipv4Addr::LOCALHOST),
+                port: 9001,
+                authority: String::new(),
+                prefix: String::new(),
+            },
+            function_name: String::new(),
+            function_version: String::new(),
+            memory_size_mb: None,
+            log_group_name: String::new(),
+            log_stream_name: String::new(),
+            region: String::new(),
+            initialization_type: String::new(),
+            handler: String::new(),
+        };
+        let mut ctx = crate::Context::new(&CONFIG);
+        for (name, value) in headers {
+            ctx.absorb(name, value);
+        }
+        ctx
+    }
+}

@@ -1,5 +1,5 @@
-//! The libc edge: sockets, the environment, the clock, stderr and exit. Every `unsafe` block of
-//! the crate is in this file.
+//! The libc edge: sockets, the environment, the clock, memory mappings, stderr and exit. Every
+//! `unsafe` block of the crate is here, but for the allocator's (`allocator.rs`).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -263,8 +263,14 @@ pub fn exit(code: i32) -> ! {
     }
 }
 
+/// Mapping lengths in whole pages (the kernel rounds them too; saying so keeps every call exact).
+fn page_round(size: usize) -> usize {
+    size.saturating_add(4095) & !4095
+}
+
 /// `size` bytes of fresh zeroed pages, or null.
 pub fn map(size: usize) -> *mut u8 {
+    let size = page_round(size);
     let prot = libc::PROT_READ | libc::PROT_WRITE;
     let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
     // SAFETY: an anonymous private mapping at an address of the kernel's choosing.
@@ -277,6 +283,7 @@ pub fn map(size: usize) -> *mut u8 {
 /// # Safety
 /// `ptr` and `size` describe a whole mapping that nothing uses any more.
 pub unsafe fn unmap(ptr: *mut u8, size: usize) {
+    let size = page_round(size);
     // SAFETY: guaranteed by the caller.
     unsafe { libc::munmap(ptr.cast(), size) };
 }
@@ -286,6 +293,7 @@ pub unsafe fn unmap(ptr: *mut u8, size: usize) {
 /// # Safety
 /// `ptr` and `old` describe a whole mapping from [`map`] or [`remap`].
 pub unsafe fn remap(ptr: *mut u8, old: usize, new: usize) -> *mut u8 {
+    let (old, new) = (page_round(old), page_round(new));
     // SAFETY: guaranteed by the caller; MREMAP_MAYMOVE lets the kernel pick a new address.
     let p = unsafe { libc::mremap(ptr.cast(), old, new, libc::MREMAP_MAYMOVE) };
     if p == libc::MAP_FAILED { core::ptr::null_mut() } else { p.cast() }

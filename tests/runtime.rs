@@ -357,3 +357,20 @@ fn the_size_reference_echoes_too() {
         assert!(post.body == *body);
     }
 }
+
+#[test]
+fn json_heavy_orders_example_sums_a_batch() {
+    let emu = Emulator::start();
+    let event = r#"{"orders":[{"id":1,"customer":"ada","items":[{"sku":"a","qty":2,"price":1.5}]},
+        {"id":2,"customer":"bob","items":[{"sku":"b","qty":1,"price":10.0},{"sku":"c","qty":3,"price":0.5}]},
+        {"id":3,"customer":"ada","items":[{"sku":"d","qty":1,"price":4.0}]}]}"#;
+    emu.push(Event::json(event));
+    let (posts, _) = posts_then_kill(&emu, spawn(&emu, "orders"), 1);
+    assert_eq!(
+        body(&posts[0]),
+        concat!(
+            r#"{"orders":3,"items":4,"total":18.5,"largest_order":2,"customers":["#,
+            r#"{"name":"ada","total":7.0,"skus":["a","d"]},{"name":"bob","total":11.5,"skus":["b","c"]}]}"#
+        )
+    );
+}

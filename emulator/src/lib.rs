@@ -432,8 +432,8 @@ impl Emulator {
         let deadline = deadline(Instant::now(), timeout);
         let mut state = self.shared.lock();
         loop {
-            if state.requests.len() > first {
-                return state.requests[first..].to_vec();
+            if state.taken + state.requests.len() > first {
+                return state.requests[first.saturating_sub(state.taken)..].to_vec();
             }
             let now = Instant::now();
             if now >= deadline || state.shutdown {
@@ -441,6 +441,17 @@ impl Emulator {
             }
             state = self.shared.wait(state, deadline - now);
         }
+    }
+
+    /// Removes every request recorded so far and returns them, for runs too long to keep
+    /// them all (`cargo xtask soak`): [`Emulator::requests`] and the waits then see only
+    /// requests recorded later, while indices (as in [`Emulator::wait_requests_from`]) keep
+    /// counting the ones taken. A `/next` taken while it still waits for an event keeps
+    /// `answered` 0 in the copy returned.
+    pub fn take_requests(&self) -> Vec<Request> {
+        let mut state = self.shared.lock();
+        state.taken += state.requests.len();
+        std::mem::take(&mut state.requests)
     }
 
     /// Wait until something happens (a request recorded, an event queued), at most

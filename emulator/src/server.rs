@@ -35,6 +35,9 @@ pub(crate) struct State {
     pub shutdown: bool,
     pub queue: VecDeque<Event>,
     pub requests: Vec<Request>,
+    /// How many requests [`Emulator::take_requests`](crate::Emulator::take_requests) removed from
+    /// the front of `requests`: a request's index counts them.
+    pub taken: usize,
     /// Invocations served by `/next`, by request id.
     pub invocations: HashMap<String, Invocation>,
     /// An `/init/error` was accepted.
@@ -115,7 +118,7 @@ impl Shared {
     fn record(&self, request: Request) -> usize {
         let mut state = self.lock();
         state.requests.push(request);
-        let index = state.requests.len() - 1;
+        let index = state.taken + state.requests.len() - 1;
         drop(state);
         self.notify();
         index
@@ -488,7 +491,8 @@ impl Connection {
                         200
                     }
                 };
-                if let Some(request) = state.requests.get_mut(index) {
+                let taken = state.taken;
+                if let Some(request) = index.checked_sub(taken).and_then(|i| state.requests.get_mut(i)) {
                     request.answered = answered;
                 }
                 drop(state);

@@ -8,11 +8,14 @@
 //! - `package`: a deterministic `bootstrap.zip` per arch (see `package.rs`).
 //! - `size [--check]`: the size report and its budgets (see `size.rs`).
 //! - `bench [--quick]`: start-up and latency against the async baseline (see `bench.rs`).
+//! - `soak [--quick]`: one echo process through many invocations (see `soak.rs`).
 //! - `test`: formatting, clippy, docs, the whole test suite (both arches, both transports), the
 //!   size budgets and the deployment templates.
 
+mod bench;
 mod package;
 mod size;
+mod soak;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -27,8 +30,9 @@ const USAGE: &str = "usage: cargo xtask <setup | build | invoke | package | size
                                                       reproducible target/lambda/<name>/<arch>/bootstrap.zip
   size    [--check] | [--manifest-path PATH] [--bin NAME] [--arch A] [--budget 450KiB]
                                                       size-report.md and its budgets
-  bench   [--quick] [--unpin]                         start-up and latency against lambda_runtime (tokio)
-  test                                                fmt, clippy, docs, every test, sizes, deploy checks";
+  bench   [--quick] [--unpin] [--alloc]               start-up and latency against lambda_runtime (tokio)
+  soak    [--invocations N | --quick]                 one process, many invocations: nothing lost, RSS flat
+  test                                                fmt, clippy, docs, every test, sizes, bench, soak, fuzz, deploy";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -37,8 +41,10 @@ fn main() -> ExitCode {
         Some("build") => Opts::parse(&args[1..]).and_then(|o| build(&o).map(|p| println!("{}", p.display()))),
         Some("invoke") => Opts::parse(&args[1..]).and_then(|o| invoke(&o)),
         Some("test") => test(),
+        Some("bench") => bench::main(&args[1..]),
         Some("package") => package::main(&args[1..]),
         Some("size") => size::main(&args[1..]),
+        Some("soak") => soak::main(&args[1..]),
         _ => Err(USAGE.to_string()),
     };
     match result {
@@ -209,6 +215,33 @@ fn write_script(path: &Path, text: &str) -> Result<(), String> {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())
 }
 
+/// Replaces the section of `size-report.md` that starts with `heading` (up to the next `## `
+/// heading) by `section`, or appends it; the other commands' sections stay as they are.
+fn write_section(heading: &str, section: &str) -> Result<(), String> {
+    let path = root().join("size-report.md");
+    let existing = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "# Size report\n".to_string(),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    std::fs::write(&path, replace_section(&existing, heading, section))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn replace_section(existing: &str, heading: &str, section: &str) -> String {
+    let section = format!("{}\n", section.trim_end());
+    let lines: Vec<&str> = existing.split_inclusive('\n').collect();
+    let Some(start) = lines.iter().position(|l| l.trim_end() == heading) else {
+        let before = existing.trim_end();
+        return if before.is_empty() { section } else { format!("{before}\n\n{section}") };
+    };
+    let end =
+        lines[start + 1..].iter().position(|l| l.starts_with("## ")).map_or(lines.len(), |i| start + 1 + i);
+    let before: String = lines[..start].concat();
+    let after: String = lines[end..].concat();
+    if after.is_empty() { format!("{before}{section}") } else { format!("{before}{section}\n{after}") }
+}
+
 fn rustc_version() -> String {
     output("rustc", &["--version"]).trim().to_string()
 }
@@ -301,6 +334,46 @@ fn test() -> Result<(), String> {
     c_compiler_env(&mut mimalloc, Arch::Arm64)?;
     run(mimalloc.env("LB_FEATURES", "mimalloc"))?;
     run(cargo().args(["xtask", "size", "--check"]))?;
+    // A few runs only, so the benchmark cannot rot; it writes nothing (no timing gates CI).
+    run(cargo().args(["xtask", "bench", "--quick"]))?;
+    run(cargo().args(["xtask", "bench", "--alloc", "--quick"]))?;
+    // 20,000 mixed-size invocations through one process: nothing lost, peak RSS flat.
+    run(cargo().args(["xtask", "soak", "--quick"]))?;
+    // Every network parser under libFuzzer for a short while (nightly; installs cargo-fuzz).
+    run(Command::new("bash").arg(root().join("fuzz/run.sh")).arg("10"))?;
     // cfn-lint on deploy/*.yaml (installed from PyPI if missing) and SAM's make targets.
     run(Command::new("bash").arg(root().join("deploy/check.sh")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_section;
+
+    const HEADING: &str = "## Start-up and latency";
+
+    #[test]
+    fn a_section_is_appended_to_a_missing_or_other_file() {
+        let section = format!("{HEADING}\n\nnew\n");
+        assert_eq!(replace_section("", HEADING, &section), section);
+        assert_eq!(
+            replace_section("# Sizes\n\n## Budgets\n\nx\n", HEADING, &section),
+            format!("# Sizes\n\n## Budgets\n\nx\n\n{section}")
+        );
+    }
+
+    #[test]
+    fn only_the_section_is_replaced() {
+        let section = format!("{HEADING}\n\nnew\n");
+        let old =
+            format!("# Sizes\n\n## Budgets\n\na\n\n{HEADING}\n\nold\n### sub\nold\n\n## Features\n\nb\n");
+        assert_eq!(
+            replace_section(&old, HEADING, &section),
+            format!("# Sizes\n\n## Budgets\n\na\n\n{HEADING}\n\nnew\n\n## Features\n\nb\n")
+        );
+        let last = format!("## Budgets\n\na\n\n{HEADING}\n\nold\n");
+        assert_eq!(
+            replace_section(&last, HEADING, &section),
+            format!("## Budgets\n\na\n\n{HEADING}\n\nnew\n")
+        );
+    }
 }
