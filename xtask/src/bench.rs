@@ -415,18 +415,9 @@ fn orders_run(
     expected: &[u8],
     invocations: usize,
 ) -> Result<(Vec<Duration>, u64, Vec<u8>), String> {
-    settle();
-    let emulator = Emulator::try_start_with(Options::default())
-        .map_err(|e| format!("cannot start the emulator: {e}"))?;
-    let first = Event::new(event.to_vec());
-    let first_id = first.request_id().to_owned();
-    emulator.push(first);
+    let (emulator, first_id) = fresh_emulator(event)?;
     let log = program.log();
-    let mut command = emulator.command(&program.binary);
-    let (stdout, stderr) = output_files(&log)?;
-    command.stdout(stdout).stderr(stderr);
-    let process =
-        emulator.try_spawn(command).map_err(|e| format!("cannot run {}: {e}", program.binary.display()))?;
+    let process = spawn(&emulator, program, &log)?;
     let mut session = Session { emulator: &emulator, process, seen: 0, log: &log };
     let response = session.wait_for_response(&first_id, expected)?.body;
     let mut times = Vec::with_capacity(invocations);
@@ -489,21 +480,31 @@ fn event_body(len: usize) -> Vec<u8> {
     body
 }
 
-/// One fresh process on one fresh emulator: the cold invocation, then the warm ones.
-fn run_once(program: &Program, body: &[u8], invocations: usize) -> Result<Sample, String> {
+/// A new emulator (once the last one's threads are gone) with `event` queued; returns its id.
+fn fresh_emulator(event: &[u8]) -> Result<(Emulator, String), String> {
     settle();
     let emulator = Emulator::try_start_with(Options::default())
         .map_err(|e| format!("cannot start the emulator: {e}"))?;
-    let event = Event::new(body.to_vec());
-    let first_id = event.request_id().to_owned();
+    let event = Event::new(event.to_vec());
+    let id = event.request_id().to_owned();
     emulator.push(event);
-    let log = program.log();
+    Ok((emulator, id))
+}
+
+/// Starts `program` on `emulator`, its output going to `log`.
+fn spawn(emulator: &Emulator, program: &Program, log: &Path) -> Result<Process, String> {
     let mut command = emulator.command(&program.binary);
-    let (stdout, stderr) = output_files(&log)?;
+    let (stdout, stderr) = output_files(log)?;
     command.stdout(stdout).stderr(stderr);
+    emulator.try_spawn(command).map_err(|e| format!("cannot run {}: {e}", program.binary.display()))
+}
+
+/// One fresh process on one fresh emulator: the cold invocation, then the warm ones.
+fn run_once(program: &Program, body: &[u8], invocations: usize) -> Result<Sample, String> {
+    let (emulator, first_id) = fresh_emulator(body)?;
+    let log = program.log();
     let spawned = Instant::now();
-    let process =
-        emulator.try_spawn(command).map_err(|e| format!("cannot run {}: {e}", program.binary.display()))?;
+    let process = spawn(&emulator, program, &log)?;
     let mut session = Session { emulator: &emulator, process, seen: 0, log: &log };
 
     let first_next = session.wait_for("its first GET /next", |r| r.kind == Kind::Next)?;
