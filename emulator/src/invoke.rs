@@ -7,7 +7,7 @@ use std::os::fd::AsFd;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::{Emulator, Event, Kind, Options, Request};
+use crate::{Emulator, Event, Kind, Options, Process, Request};
 
 /// The answer of one invocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,71 +48,107 @@ impl Invocation {
 /// no answer: the bootstrap could not start, exited first, timed out, or its post
 /// was rejected (e.g. 413 for an oversized response).
 pub fn invoke_once(bootstrap: &[OsString], event: Vec<u8>, timeout: Duration) -> Result<Invocation, String> {
+    let mut all = invoke_all(bootstrap, vec![event], timeout)?;
+    all.pop().ok_or_else(|| "no invocation".to_string())
+}
+
+/// Like [`invoke_once`], for several events handed to one process one after the other (each once
+/// the previous one is answered): the first invocation is cold, the others warm. Stops after an
+/// `/init/error`. `timeout` is per event.
+pub fn invoke_all(
+    bootstrap: &[OsString],
+    events: Vec<Vec<u8>>,
+    timeout: Duration,
+) -> Result<Vec<Invocation>, String> {
     let (program, args) = bootstrap.split_first().ok_or("no bootstrap given")?;
     let emulator = Emulator::try_start_with(Options::default())
         .map_err(|e| format!("cannot start the emulator: {e}"))?;
-    let event = Event::new(event);
-    let request_id = event.request_id().to_owned();
-    emulator.push(event);
+    let mut process = None;
+    let mut spawned = Instant::now();
+    let mut done = Vec::new();
+    for event in events {
+        let event = Event::new(event);
+        let request_id = event.request_id().to_owned();
+        emulator.push(event);
+        let process = match &mut process {
+            Some(process) => process,
+            None => {
+                // The first event is queued before the start: a cold invocation, as on Lambda.
+                let mut command = emulator.command(program);
+                command.args(args).stderr(Stdio::inherit());
+                match std::io::stderr().as_fd().try_clone_to_owned() {
+                    Ok(fd) => command.stdout(Stdio::from(fd)),
+                    Err(_) => command.stdout(Stdio::inherit()),
+                };
+                spawned = Instant::now();
+                let started = emulator
+                    .try_spawn(command)
+                    .map_err(|e| format!("cannot run {}: {e}", program.to_string_lossy()))?;
+                process.insert(started)
+            }
+        };
+        let post = wait_result(&emulator, process, done.len(), timeout)?;
+        if !(200..300).contains(&post.answered) {
+            let mut message = format!("the bootstrap's POST {} was answered {}", post.path, post.answered);
+            if post.answered == 413 {
+                let max = emulator.options().max_response;
+                message.push_str(&format!(" (response of {} bytes, more than {max})", post.body.len()));
+            }
+            return Err(message);
+        }
+        let requests = emulator.requests();
+        let first_next = requests.iter().find(|r| r.kind == Kind::Next).map_or(post.at, |r| r.at);
+        let served = emulator.served_at(&request_id);
+        let init_failed = post.kind == Kind::InitError;
+        done.push(Invocation {
+            error_type: match post.kind {
+                Kind::Response(_) => None,
+                _ => post.header("lambda-runtime-function-error-type").map(str::to_owned),
+            },
+            startup: first_next.saturating_duration_since(spawned),
+            invocation: served.map_or(Duration::ZERO, |at| post.at.saturating_duration_since(at)),
+            kind: post.kind,
+            body: post.body,
+        });
+        if init_failed {
+            break;
+        }
+    }
+    if let Some(process) = process {
+        process.kill();
+    }
+    Ok(done)
+}
 
-    let mut command = emulator.command(program);
-    command.args(args).stderr(Stdio::inherit());
-    match std::io::stderr().as_fd().try_clone_to_owned() {
-        Ok(fd) => command.stdout(Stdio::from(fd)),
-        Err(_) => command.stdout(Stdio::inherit()),
-    };
-    let spawned = Instant::now();
-    let mut process =
-        emulator.try_spawn(command).map_err(|e| format!("cannot run {}: {e}", program.to_string_lossy()))?;
-
-    let deadline = crate::deadline(spawned, timeout);
-    let post = loop {
-        if let Some(post) = first_result(&emulator) {
-            break post;
+/// Waits for result post number `index` (0-based: `/response`, `/error` or `/init/error`).
+fn wait_result(
+    emulator: &Emulator,
+    process: &mut Process,
+    index: usize,
+    timeout: Duration,
+) -> Result<Request, String> {
+    let deadline = crate::deadline(Instant::now(), timeout);
+    loop {
+        if let Some(post) = nth_result(emulator, index) {
+            return Ok(post);
         }
         if let Some(status) = process.try_wait() {
-            if let Some(post) = first_result(&emulator) {
-                break post;
-            }
-            return Err(format!("the bootstrap exited ({status}) without answering the invocation"));
+            return nth_result(emulator, index)
+                .ok_or(format!("the bootstrap exited ({status}) without answering the invocation"));
         }
         let now = Instant::now();
         if now >= deadline {
-            process.kill();
             return Err(format!("no answer from the bootstrap within {timeout:?}"));
         }
         emulator.wait_change((deadline - now).min(Duration::from_millis(20)));
-    };
-    process.kill();
-
-    if !(200..300).contains(&post.answered) {
-        let mut message = format!("the bootstrap's POST {} was answered {}", post.path, post.answered);
-        if post.answered == 413 {
-            let max = emulator.options().max_response;
-            message.push_str(&format!(" (response of {} bytes, more than {max})", post.body.len()));
-        }
-        return Err(message);
     }
-
-    let requests = emulator.requests();
-    let first_next = requests.iter().find(|r| r.kind == Kind::Next).map_or(post.at, |r| r.at);
-    let served = emulator.served_at(&request_id);
-    Ok(Invocation {
-        error_type: match post.kind {
-            Kind::Response(_) => None,
-            _ => post.header("lambda-runtime-function-error-type").map(str::to_owned),
-        },
-        startup: first_next.saturating_duration_since(spawned),
-        invocation: served.map_or(Duration::ZERO, |at| post.at.saturating_duration_since(at)),
-        kind: post.kind,
-        body: post.body,
-    })
 }
 
-/// The first `/response`, `/error` or `/init/error` post, if any.
-fn first_result(emulator: &Emulator) -> Option<Request> {
+/// Result post number `index` (`/response`, `/error` or `/init/error`), if it came.
+fn nth_result(emulator: &Emulator, index: usize) -> Option<Request> {
     emulator
         .posts()
         .into_iter()
-        .find(|r| matches!(r.kind, Kind::Response(_) | Kind::Error(_) | Kind::InitError))
+        .filter(|r| matches!(r.kind, Kind::Response(_) | Kind::Error(_) | Kind::InitError))
+        .nth(index)
 }

@@ -28,7 +28,8 @@
 //! measures with them). [`Options`] switch to cargo-lambda's quirks,
 //! [`Fault`]s and [`Event::reply`] play misbehaviours on demand. [`Emulator::command`]
 //! and [`Emulator::spawn`] run a runtime binary against the server and capture its
-//! output; [`invoke_once`] does one whole invocation (the `lambda-emulator` CLI).
+//! output; [`invoke_once`] does one whole invocation (the `lambda-emulator` CLI), [`invoke_all`]
+//! several through one process.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -65,7 +66,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 pub use event::{AUTO_CONTENT_LENGTH_MAX, DEFAULT_ARN, Event, EventFraming, Fault, Framing};
-pub use invoke::{Invocation, invoke_once};
+pub use invoke::{Invocation, invoke_all, invoke_once};
 pub use process::{Outcome, Process};
 
 use server::Shared;

@@ -3,8 +3,9 @@
 //!
 //! - `setup`: rustup targets, rustfmt/clippy, qemu-aarch64-static.
 //! - `build [--arch x86_64|arm64] [--example NAME]`: a static, stripped musl `bootstrap`.
-//! - `invoke [--arch ..] [--example NAME] [--data JSON | --data-file FILE]`: build it, run it on
-//!   the embedded Runtime API emulator, print the response.
+//! - `invoke [--arch ..] [--example NAME | --bin NAME | --manifest-path PATH] [--data JSON |
+//!   --data-file FILE]`: build it, run it on the embedded Runtime API emulator, print each
+//!   response (a file with one JSON document per line gives several events: warm invocations).
 //! - `package`: a deterministic `bootstrap.zip` per arch (see `package.rs`).
 //! - `size [--check]`: the size report and its budgets (see `size.rs`).
 //! - `bench [--quick]`: start-up and latency against the async baseline (see `bench.rs`).
@@ -24,7 +25,8 @@ use std::time::Duration;
 
 const USAGE: &str = "usage: cargo xtask <setup | build | invoke | package | size | bench | test> [options]
   build   [--arch x86_64|arm64] [--example NAME]      static musl bootstrap (default: hello)
-  invoke  [--arch x86_64|arm64] [--example NAME] [--data JSON | --data-file FILE]
+  invoke  [--arch x86_64|arm64] [--example NAME | --bin NAME | --manifest-path PATH]
+          [--data JSON | --data-file FILE (one JSON per line: several events)]
                                                       run it on the local Runtime API emulator
   package [--arch x86_64|arm64|both] [--example NAME | --bin NAME | --manifest-path PATH]
                                                       reproducible target/lambda/<name>/<arch>/bootstrap.zip
@@ -91,22 +93,30 @@ impl Arch {
 struct Opts {
     arch: Arch,
     example: String,
-    data: Option<Vec<u8>>,
+    /// A binary of a user's crate instead of an example.
+    bin: Option<String>,
+    manifest: Option<String>,
+    /// The events: `--data`, or `--data-file` (one JSON document, or one per line).
+    events: Option<Vec<Vec<u8>>>,
 }
 
 impl Opts {
     fn parse(args: &[String]) -> Result<Opts, String> {
-        let mut opts = Opts { arch: Arch::host(), example: "hello".into(), data: None };
+        let mut opts =
+            Opts { arch: Arch::host(), example: "hello".into(), bin: None, manifest: None, events: None };
         let mut it = args.iter();
         while let Some(flag) = it.next() {
             let mut value = || it.next().cloned().ok_or(format!("{flag} needs a value\n{USAGE}"));
             match flag.as_str() {
                 "--arch" => opts.arch = parse_arch(&value()?)?,
                 "--example" => opts.example = value()?,
-                "--data" => opts.data = Some(value()?.into_bytes()),
+                "--bin" => opts.bin = Some(value()?),
+                "--manifest-path" => opts.manifest = Some(value()?),
+                "--data" => opts.events = Some(vec![value()?.into_bytes()]),
                 "--data-file" => {
                     let path = value()?;
-                    opts.data = Some(std::fs::read(&path).map_err(|e| format!("cannot read {path}: {e}"))?);
+                    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
+                    opts.events = Some(split_events(bytes));
                 }
                 other => return Err(format!("unknown option {other:?}\n{USAGE}")),
             }
@@ -246,25 +256,64 @@ fn rustc_version() -> String {
     output("rustc", &["--version"]).trim().to_string()
 }
 
-/// Builds `--example` for `--arch` in the size profile; returns the binary's path.
+/// Builds `--example` (or a user's `--bin` / `--manifest-path` crate) for `--arch` in the size
+/// profile; returns the binary's path.
 fn build(opts: &Opts) -> Result<PathBuf, String> {
     setup(&[opts.arch])?;
     let triple = opts.arch.triple();
-    run(cargo().args(["build", "--quiet", "--release", "--target", triple, "--example", &opts.example]))?;
-    Ok(root().join("target").join(triple).join("release/examples").join(&opts.example))
+    let mut cmd = cargo();
+    cmd.args(["build", "--quiet", "--release", "--target", triple, "--message-format", "json"]);
+    match (&opts.manifest, &opts.bin) {
+        (None, None) => cmd.args(["--example", &opts.example]),
+        (manifest, bin) => {
+            if let Some(manifest) = manifest {
+                cmd.args(["--manifest-path", manifest]);
+            }
+            if let Some(bin) = bin {
+                cmd.args(["--bin", bin]);
+            }
+            &mut cmd
+        }
+    };
+    let output = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("the build failed:\n{}", String::from_utf8_lossy(&output.stderr)));
+    }
+    let built = size::executables(&String::from_utf8_lossy(&output.stdout));
+    match &built[..] {
+        [one] => Ok(PathBuf::from(one)),
+        [] => Err("the build produced no executable".into()),
+        many => {
+            Err(format!("the build produced several executables, pick one with --bin: {}", many.join(", ")))
+        }
+    }
 }
 
-/// Builds, runs on the emulator, prints the response and the figures.
+/// `--data-file` contents: one JSON document, or one per line (several events, the first cold
+/// and the others warm); anything else is one event of raw bytes.
+fn split_events(bytes: Vec<u8>) -> Vec<Vec<u8>> {
+    let is_json = |text: &str| miniserde::json::from_str::<miniserde::json::Value>(text).is_ok();
+    let Ok(text) = std::str::from_utf8(&bytes) else { return vec![bytes] };
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    if is_json(text) || lines.len() < 2 || !lines.iter().all(|l| is_json(l)) {
+        return vec![bytes];
+    }
+    lines.into_iter().map(|l| l.as_bytes().to_vec()).collect()
+}
+
+/// Builds, runs on the emulator, prints each response and the figures.
 fn invoke(opts: &Opts) -> Result<(), String> {
     let binary = build(opts)?;
     let size = std::fs::metadata(&binary).map_err(|e| e.to_string())?.len();
-    let event = match &opts.data {
-        Some(data) => data.clone(),
-        None if opts.example == "hello" => br#"{"name":"Ada"}"#.to_vec(),
+    let events = match &opts.events {
+        Some(events) => events.clone(),
+        None if opts.example == "hello" && opts.bin.is_none() && opts.manifest.is_none() => {
+            vec![br#"{"name":"Ada"}"#.to_vec()]
+        }
         None => {
             let mut stdin = Vec::new();
             std::io::Read::read_to_end(&mut std::io::stdin(), &mut stdin).map_err(|e| e.to_string())?;
-            stdin
+            split_events(stdin)
         }
     };
     let mut argv: Vec<OsString> = Vec::new();
@@ -272,25 +321,31 @@ fn invoke(opts: &Opts) -> Result<(), String> {
         argv.push(if on_path("qemu-aarch64-static") { "qemu-aarch64-static" } else { "qemu-aarch64" }.into());
     }
     argv.push(binary.clone().into());
-    let done = lambda_emulator::invoke_once(&argv, event, Duration::from_secs(30))?;
-    let ok = done.error_type.is_none();
-    if ok {
-        println!("{}", String::from_utf8_lossy(&done.body));
-    } else {
-        println!(
-            "error ({}): {}",
-            done.error_type.as_deref().unwrap_or(""),
-            String::from_utf8_lossy(&done.body)
-        );
+    let done = lambda_emulator::invoke_all(&argv, events, Duration::from_secs(30))?;
+    eprintln!("{} ({}, {size} bytes)", binary.display(), opts.arch.triple());
+    let mut failed = false;
+    for (i, invocation) in done.iter().enumerate() {
+        match &invocation.error_type {
+            None if !invocation.is_error() => println!("{}", invocation.body_str()),
+            error_type => {
+                failed = true;
+                println!(
+                    "error ({}): {}",
+                    error_type.as_deref().unwrap_or("no error type"),
+                    invocation.body_str()
+                );
+            }
+        }
+        if i == 0 {
+            eprintln!(
+                "  start-up {:.2?}, invocation 1 (cold) {:.2?}",
+                invocation.startup, invocation.invocation
+            );
+        } else {
+            eprintln!("  invocation {} (warm) {:.2?}", i + 1, invocation.invocation);
+        }
     }
-    eprintln!(
-        "{} ({}, {size} bytes): start-up {:.2?}, invocation {:.2?}",
-        binary.display(),
-        opts.arch.triple(),
-        done.startup,
-        done.invocation,
-    );
-    if ok { Ok(()) } else { Err("the function returned an error".into()) }
+    if failed { Err("the function returned an error".into()) } else { Ok(()) }
 }
 
 /// Feature combinations CI checks with clippy (each must compile and lint clean on its own).
@@ -347,7 +402,25 @@ fn test() -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::replace_section;
+    use super::{replace_section, split_events};
+
+    #[test]
+    fn data_files_hold_one_event_or_one_per_line() {
+        let one = |s: &str| vec![s.as_bytes().to_vec()];
+        assert_eq!(
+            split_events(b"{\"a\":\n 1}\n".to_vec()),
+            one("{\"a\":\n 1}\n"),
+            "pretty JSON is one event"
+        );
+        assert_eq!(
+            split_events(b"{\"a\":1}\n\n[2]\n".to_vec()),
+            vec![b"{\"a\":1}".to_vec(), b"[2]".to_vec()],
+            "JSON lines are several"
+        );
+        assert_eq!(split_events(b"{\"a\":1}\nnot json\n".to_vec()), one("{\"a\":1}\nnot json\n"));
+        assert_eq!(split_events(b"hi".to_vec()), one("hi"));
+        assert_eq!(split_events(vec![0xff, b'\n', 0xfe]), vec![vec![0xff, b'\n', 0xfe]]);
+    }
 
     const HEADING: &str = "## Start-up and latency";
 

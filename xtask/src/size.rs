@@ -376,7 +376,7 @@ impl UserBuild {
 }
 
 /// The `"executable":"…"` paths in cargo's JSON messages.
-fn executables(messages: &str) -> Vec<String> {
+pub fn executables(messages: &str) -> Vec<String> {
     messages
         .lines()
         .filter_map(|line| {

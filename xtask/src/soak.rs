@@ -150,7 +150,13 @@ pub fn main(args: &[String]) -> Result<(), String> {
         return super::run(cmd.arg("--").arg("soak").args(args).env(CHILD, "1"));
     }
     let args = parsed;
-    let opts = super::Opts { arch: super::Arch::X86_64, example: "echo".into(), data: None };
+    let opts = super::Opts {
+        arch: super::Arch::X86_64,
+        example: "echo".into(),
+        bin: None,
+        manifest: None,
+        events: None,
+    };
     let binary = super::build(&opts)?;
     let n = args.invocations;
     println!(
