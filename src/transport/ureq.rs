@@ -55,11 +55,11 @@ impl Ureq {
         }
     }
 
-    fn url(&mut self, path: &[u8]) -> &str {
+    /// Writes `base + path` into the reused `url` buffer.
+    fn set_url(&mut self, path: &[u8]) {
         self.url.clear();
         self.url.push_str(&self.base);
         self.url.push_str(core::str::from_utf8(path).unwrap_or("/"));
-        &self.url
     }
 }
 
@@ -70,8 +70,8 @@ impl Transport for Ureq {
         on_header: &mut dyn FnMut(&str, &[u8]),
         body: &mut Vec<u8>,
     ) -> Result<u16, TransportError> {
-        let url = self.url(path).to_owned();
-        let mut answer = self.agent.get(&url).call().map_err(|e| self.fail(e))?;
+        self.set_url(path);
+        let mut answer = self.agent.get(self.url.as_str()).call().map_err(|e| self.fail(e))?;
         for (name, value) in answer.headers() {
             on_header(name.as_str(), value.as_bytes());
         }
@@ -86,8 +86,8 @@ impl Transport for Ureq {
         body: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<u16, TransportError> {
-        let url = self.url(path).to_owned();
-        let mut request = self.agent.post(&url);
+        self.set_url(path);
+        let mut request = self.agent.post(self.url.as_str());
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
