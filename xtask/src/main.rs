@@ -252,6 +252,21 @@ fn replace_section(existing: &str, heading: &str, section: &str) -> String {
     if after.is_empty() { format!("{before}{section}") } else { format!("{before}{section}\n{after}") }
 }
 
+/// Runs `cargo xtask <subcommand> <args>` again from an optimised build of xtask (opt-level 3,
+/// no LTO, unwinding panics; its own target directory, so the usual debug build stays). `bench`
+/// and `soak` measure with the emulator inside xtask, which must not be the debug build.
+fn optimised(subcommand: &str, args: &[String]) -> Result<(), String> {
+    let target_dir = root().join("target/xtask-optimised");
+    eprintln!("{subcommand}: building an optimised xtask in {}", target_dir.display());
+    let mut cmd = cargo();
+    cmd.args(["build", "--quiet", "--release", "--package", "xtask", "--target-dir"]).arg(&target_dir);
+    for (key, value) in [("OPT_LEVEL", "3"), ("LTO", "false"), ("CODEGEN_UNITS", "16"), ("PANIC", "unwind")] {
+        cmd.env(format!("CARGO_PROFILE_RELEASE_{key}"), value);
+    }
+    run(cmd.env("CARGO_PROFILE_RELEASE_STRIP", "false"))?;
+    run(Command::new(target_dir.join("release/xtask")).arg(subcommand).args(args))
+}
+
 fn rustc_version() -> String {
     output("rustc", &["--version"]).trim().to_string()
 }

@@ -130,24 +130,11 @@ struct Checkpoint {
     rss_kib: u64,
 }
 
-/// Set in the optimized copy of xtask that does the run.
-const CHILD: &str = "LAMBDA_BOOTSTRAP_SOAK_CHILD";
-
 pub fn main(args: &[String]) -> Result<(), String> {
     let parsed = parse(args)?;
-    if cfg!(debug_assertions) && std::env::var_os(CHILD).is_none() {
-        // `cargo xtask` is a debug build, and the emulator's debug code cannot serve a million
-        // invocations in reasonable time: run the soak from an optimized build (its own target
-        // directory, so the usual debug build of xtask is left alone).
-        eprintln!("soak: building an optimized xtask in target/soak");
-        let mut cmd = super::cargo();
-        cmd.args(["run", "--quiet", "--release", "-p", "xtask", "--target-dir", "target/soak"]);
-        for (key, value) in
-            [("opt-level", "3"), ("lto", "false"), ("codegen-units", "16"), ("panic", "'unwind'")]
-        {
-            cmd.args(["--config", &format!("profile.release.{key}={value}")]);
-        }
-        return super::run(cmd.arg("--").arg("soak").args(args).env(CHILD, "1"));
+    if cfg!(debug_assertions) {
+        // The emulator's debug code cannot serve a million invocations in reasonable time.
+        return super::optimised("soak", args);
     }
     let args = parsed;
     let opts = super::Opts {
