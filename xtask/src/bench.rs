@@ -26,7 +26,7 @@
 //! processes took while it ran.
 //!
 //! The emulator runs inside this process, so the measuring is done by an optimised build of xtask
-//! (`target/bench-xtask`; `cargo xtask` itself is unoptimised). A function's output goes to
+//! (`target/xtask-optimised`; `cargo xtask` itself is unoptimised). A function's output goes to
 //! `target/bench-logs/NAME.log`.
 //!
 //! The figures go to stdout and, for a full run, into the `## Start-up and latency` section of
