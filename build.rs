@@ -5,6 +5,9 @@
 //! - `cfg(lb_msg_nosignal)`: the target's `send` knows `MSG_NOSIGNAL` (Linux, Android), so a write
 //!   to a closed connection returns `EPIPE` instead of killing the process with `SIGPIPE`.
 //!   Elsewhere the socket is marked `SO_NOSIGPIPE`.
+//! - Examples built without `std` for Linux (the `nostd` bootstrap) link with
+//!   `link/no-unwind-tables.ld`: a `#![no_std]` program on stable Rust is `panic = "abort"` with
+//!   no unwinder, so nothing in it can read its unwind tables.
 
 use std::env;
 
@@ -19,6 +22,12 @@ fn main() {
     println!("cargo:rustc-check-cfg=cfg(lb_msg_nosignal)");
     if os == "linux" || os == "android" {
         println!("cargo:rustc-cfg=lb_msg_nosignal");
+    }
+    let std = env::var_os("CARGO_FEATURE_STD").is_some();
+    if !std && os == "linux" {
+        let dir = env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+        println!("cargo:rustc-link-arg-examples=-T{dir}/link/no-unwind-tables.ld");
+        println!("cargo:rerun-if-changed=link/no-unwind-tables.ld");
     }
     println!("cargo:rerun-if-changed=build.rs");
 }

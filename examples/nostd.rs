@@ -24,10 +24,9 @@ mod bootstrap {
         lambda_bootstrap::abort()
     }
 
-    #[unsafe(no_mangle)]
-    extern "C" fn main(_argc: core::ffi::c_int, _argv: *const *const core::ffi::c_char) -> core::ffi::c_int {
-        lambda_bootstrap::run(|event: &[u8], _: &Context| -> Result<Vec<u8>, Error> { Ok(event.to_vec()) })
-    }
+    lambda_bootstrap::main!(|event: &mut Vec<u8>, _: &Context| -> Result<Vec<u8>, Error> {
+        Ok(core::mem::take(event))
+    });
 }
 
 #[cfg(feature = "std")]

@@ -18,7 +18,6 @@
 use core::alloc::{GlobalAlloc, Layout};
 use core::cell::UnsafeCell;
 use core::ptr::null_mut;
-use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::sys;
 
@@ -39,7 +38,7 @@ const PAGE: usize = 4096;
 /// static ALLOC: lambda_bootstrap::PageAlloc = lambda_bootstrap::PageAlloc::new();
 /// ```
 pub struct PageAlloc {
-    lock: AtomicBool,
+    lock: Lock,
     state: UnsafeCell<State>,
 }
 
@@ -58,19 +57,61 @@ impl PageAlloc {
     /// An empty allocator; it maps memory on first use.
     pub const fn new() -> PageAlloc {
         PageAlloc {
-            lock: AtomicBool::new(false),
+            lock: Lock::new(),
             state: UnsafeCell::new(State { free: [null_mut(); CLASSES], next: null_mut(), end: null_mut() }),
         }
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
-        while self.lock.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
-            core::hint::spin_loop();
-        }
+        self.lock.lock();
         // SAFETY: the lock is held, so this is the only reference to the state.
         let result = f(unsafe { &mut *self.state.get() });
-        self.lock.store(false, Ordering::Release);
+        self.lock.unlock();
         result
+    }
+}
+
+/// A spin lock: an atomic flag, but on arm64 musl the C library's `pthread_spin_lock`. There a
+/// Rust compare-and-swap brings in the outline-atomics helpers and their CPU-feature probe, 1 KB
+/// of code; musl's lock is an `int`, free when 0 (all that its `pthread_spin_init` does).
+#[cfg(all(target_arch = "aarch64", target_env = "musl"))]
+struct Lock(UnsafeCell<libc::pthread_spinlock_t>);
+
+#[cfg(all(target_arch = "aarch64", target_env = "musl"))]
+impl Lock {
+    const fn new() -> Lock {
+        Lock(UnsafeCell::new(0))
+    }
+
+    fn lock(&self) {
+        // SAFETY: a musl spin lock, initialised (0) or left unlocked by `unlock`.
+        unsafe { libc::pthread_spin_lock(self.0.get()) };
+    }
+
+    fn unlock(&self) {
+        // SAFETY: called by the thread that holds the lock.
+        unsafe { libc::pthread_spin_unlock(self.0.get()) };
+    }
+}
+
+#[cfg(not(all(target_arch = "aarch64", target_env = "musl")))]
+struct Lock(core::sync::atomic::AtomicBool);
+
+#[cfg(not(all(target_arch = "aarch64", target_env = "musl")))]
+impl Lock {
+    const fn new() -> Lock {
+        Lock(core::sync::atomic::AtomicBool::new(false))
+    }
+
+    fn lock(&self) {
+        use core::sync::atomic::Ordering::{Acquire, Relaxed};
+        while self.0.compare_exchange_weak(false, true, Acquire, Relaxed).is_err() {
+            core::hint::spin_loop();
+        }
+    }
+
+    fn unlock(&self) {
+        self.0.store(false, core::sync::atomic::Ordering::Release);
     }
 }
 

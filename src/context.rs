@@ -72,14 +72,14 @@ impl Context {
 
     /// Takes in one response header of `/next` (name in any case).
     pub(crate) fn absorb(&mut self, name: &str, value: &[u8]) {
-        let Ok(value) = core::str::from_utf8(value) else {
+        let Some(value) = sys::utf8(value) else {
             return; // Lambda's headers are ASCII; a non-UTF-8 value counts as absent.
         };
         let value = value.trim_ascii();
         if value.is_empty() {
             return;
         }
-        let eq = |h: &str| name.eq_ignore_ascii_case(h);
+        let eq = |h: &str| protocol::eq_ignore_case(name.as_bytes(), h.as_bytes());
         if eq(protocol::REQUEST_ID) {
             set(&mut self.request_id, value);
         } else if eq(protocol::DEADLINE_MS) {
@@ -89,17 +89,27 @@ impl Context {
             });
         } else if eq(protocol::FUNCTION_ARN) {
             set(&mut self.invoked_function_arn, value);
-        } else if eq(protocol::TRACE_ID) {
-            self.xray_trace_id = Some(value.into());
-        } else if eq(protocol::CLIENT_CONTEXT) {
-            self.client_context = Some(value.into());
-        } else if eq(protocol::COGNITO_IDENTITY) {
-            self.identity = Some(value.into());
-        } else if eq(protocol::TENANT_ID) {
-            self.tenant_id = Some(value.into());
-        } else if eq(protocol::INVOCATION_ID) {
-            self.invocation_id = Some(value.into());
+        } else if let Some(slot) = self.optional_text(name) {
+            *slot = Some(value.into());
         }
+    }
+
+    /// The optional text field a header fills, if it is one of them.
+    fn optional_text(&mut self, name: &str) -> Option<&mut Option<String>> {
+        let eq = |h: &str| protocol::eq_ignore_case(name.as_bytes(), h.as_bytes());
+        Some(if eq(protocol::TRACE_ID) {
+            &mut self.xray_trace_id
+        } else if eq(protocol::CLIENT_CONTEXT) {
+            &mut self.client_context
+        } else if eq(protocol::COGNITO_IDENTITY) {
+            &mut self.identity
+        } else if eq(protocol::TENANT_ID) {
+            &mut self.tenant_id
+        } else if eq(protocol::INVOCATION_ID) {
+            &mut self.invocation_id
+        } else {
+            return None;
+        })
     }
 }
 

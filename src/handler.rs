@@ -10,6 +10,9 @@ use crate::{Context, Error};
 /// - `FnMut(&[u8], &Context) -> Result<R, Error>` with `R: Into<Vec<u8>>` (`Vec<u8>`, `String`,
 ///   `&str`, `&[u8]`, …): raw bytes in and out; works with every feature off. A `Vec<u8>` or
 ///   `String` is posted as it is, without a copy.
+/// - `FnMut(&mut Vec<u8>, &Context) -> Result<R, Error>`: the same, but the event's own buffer:
+///   take it (`core::mem::take(event)`) to keep or return the bytes without copying them (an
+///   echo of a 1 MiB event then holds 1 MiB, not 2).
 /// - `FnMut(Req, &Context) -> Result<Resp, Error>` with miniserde `Deserialize` / `Serialize`
 ///   types (feature `json`).
 pub trait Handler<M> {
@@ -17,9 +20,9 @@ pub trait Handler<M> {
     #[doc(hidden)]
     const CONTENT_TYPE: Option<&'static str>;
 
-    /// Handles one event, leaving the response in `out`.
+    /// Handles one event (which it may take), leaving the response in `out`.
     #[doc(hidden)]
-    fn call(&mut self, event: &[u8], ctx: &Context, out: &mut Vec<u8>) -> Result<(), Error>;
+    fn call(&mut self, event: &mut Vec<u8>, ctx: &Context, out: &mut Vec<u8>) -> Result<(), Error>;
 }
 
 /// Marker for raw byte handlers.
@@ -33,7 +36,24 @@ where
 {
     const CONTENT_TYPE: Option<&'static str> = None;
 
-    fn call(&mut self, event: &[u8], ctx: &Context, out: &mut Vec<u8>) -> Result<(), Error> {
+    fn call(&mut self, event: &mut Vec<u8>, ctx: &Context, out: &mut Vec<u8>) -> Result<(), Error> {
+        *out = self(event, ctx)?.into();
+        Ok(())
+    }
+}
+
+/// Marker for raw handlers that may take the event's buffer.
+#[doc(hidden)]
+pub struct OwnedBytes<R>(core::marker::PhantomData<R>);
+
+impl<F, R> Handler<OwnedBytes<R>> for F
+where
+    F: FnMut(&mut Vec<u8>, &Context) -> Result<R, Error>,
+    R: Into<Vec<u8>>,
+{
+    const CONTENT_TYPE: Option<&'static str> = None;
+
+    fn call(&mut self, event: &mut Vec<u8>, ctx: &Context, out: &mut Vec<u8>) -> Result<(), Error> {
         *out = self(event, ctx)?.into();
         Ok(())
     }

@@ -18,7 +18,7 @@ where
 {
     const CONTENT_TYPE: Option<&'static str> = Some("application/json");
 
-    fn call(&mut self, event: &[u8], ctx: &Context, out: &mut Vec<u8>) -> Result<(), Error> {
+    fn call(&mut self, event: &mut Vec<u8>, ctx: &Context, out: &mut Vec<u8>) -> Result<(), Error> {
         let request = decode(event)?;
         let response = self(request, ctx)?;
         *out = json::to_string(&response).into_bytes();

@@ -17,7 +17,12 @@ use crate::runtime::DynHandler;
 pub const PANIC_ERROR_TYPE: &str = "Panic";
 
 #[cfg(all(feature = "std", panic = "unwind"))]
-pub fn call(handler: DynHandler<'_>, event: &[u8], ctx: &Context, out: &mut Vec<u8>) -> Result<(), Error> {
+pub fn call(
+    handler: DynHandler<'_>,
+    event: &mut Vec<u8>,
+    ctx: &Context,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
     use std::panic::{AssertUnwindSafe, catch_unwind};
     match catch_unwind(AssertUnwindSafe(|| handler(event, ctx, out))) {
         Ok(result) => result,
@@ -38,7 +43,12 @@ pub fn call(handler: DynHandler<'_>, event: &[u8], ctx: &Context, out: &mut Vec<
 pub fn install(_: &'static crate::config::Config) {}
 
 #[cfg(not(feature = "std"))]
-pub fn call(handler: DynHandler<'_>, event: &[u8], ctx: &Context, out: &mut Vec<u8>) -> Result<(), Error> {
+pub fn call(
+    handler: DynHandler<'_>,
+    event: &mut Vec<u8>,
+    ctx: &Context,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
     handler(event, ctx, out)
 }
 
@@ -86,7 +96,7 @@ mod abort {
 
     pub fn call(
         handler: DynHandler<'_>,
-        event: &[u8],
+        event: &mut Vec<u8>,
         ctx: &Context,
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {

@@ -374,3 +374,43 @@ fn json_heavy_orders_example_sums_a_batch() {
         )
     );
 }
+
+#[test]
+fn echo_under_a_plain_fn_main_serves_the_same() {
+    // `echo` starts through `lambda_bootstrap::main!`; `echo_fn_main` is the same function
+    // under std's own start-up.
+    let emu = Emulator::start();
+    let events = [b"{\"a\":1}".to_vec(), vec![b'z'; 70_000]];
+    for body in &events {
+        emu.push(Event::new(body.clone()));
+    }
+    let (posts, outcome) = posts_then_kill(&emu, spawn(&emu, "echo_fn_main"), events.len());
+    for (post, body) in posts.iter().zip(&events) {
+        assert!(matches!(post.kind, Kind::Response(_)), "{:?}", post.kind);
+        assert!(post.body == *body, "same bytes back");
+    }
+    assert_eq!(emu.connections(), 1);
+    assert!(runtime_lines(&outcome).is_empty(), "no complaints: {}", outcome.stderr);
+}
+
+#[test]
+fn sigpipe_is_ignored_with_main_macro_as_with_fn_main() {
+    // std's start-up ignores SIGPIPE; `main!` skips that start-up and must ignore it itself, or
+    // a handler writing to a closed pipe would kill the process instead of getting EPIPE.
+    for name in ["echo", "echo_fn_main"] {
+        let emu = Emulator::start();
+        let process = spawn(&emu, name);
+        assert!(
+            !emu.wait_requests_from(0, LIMIT).is_empty(),
+            "{name}: no GET /next (the process is set up once it asks)"
+        );
+        let status = std::fs::read_to_string(format!("/proc/{}/status", process.id())).unwrap();
+        let ignored = status.lines().find_map(|l| l.strip_prefix("SigIgn:")).unwrap().trim();
+        let mask = u64::from_str_radix(ignored, 16).unwrap();
+        assert_ne!(mask & (1 << (SIGPIPE - 1)), 0, "{name}: SIGPIPE not ignored (SigIgn {ignored})");
+        process.kill();
+    }
+}
+
+/// SIGPIPE's number on Linux (x86_64 and aarch64 alike).
+const SIGPIPE: u32 = 13;

@@ -62,7 +62,7 @@ use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::thread::{self, JoinHandle};
+
 use std::time::{Duration, Instant};
 
 pub use event::{AUTO_CONTENT_LENGTH_MAX, DEFAULT_ARN, Event, EventFraming, Fault, Framing};
@@ -241,7 +241,6 @@ impl fmt::Display for Request {
 pub struct Emulator {
     shared: Arc<Shared>,
     addr: SocketAddr,
-    accept_thread: Option<JoinHandle<()>>,
 }
 
 impl Emulator {
@@ -250,7 +249,7 @@ impl Emulator {
         Emulator::start_with(Options::default())
     }
 
-    /// Bind a free loopback port and serve it from a background thread; returns at
+    /// Bind a free loopback port and serve it from background threads; returns at
     /// once. Panics if it cannot bind (see [`Emulator::try_start_with`]).
     pub fn start_with(opts: Options) -> Emulator {
         match Emulator::try_start_with(opts) {
@@ -270,11 +269,11 @@ impl Emulator {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(opts));
-        let for_thread = Arc::clone(&shared);
-        let accept_thread = thread::Builder::new()
-            .name("lambda-emulator-accept".into())
-            .spawn(move || server::accept_loop(for_thread, listener))?;
-        Ok(Emulator { shared, addr, accept_thread: Some(accept_thread) })
+        if let Err(e) = shared.serve(listener) {
+            shared.shutdown();
+            return Err(e);
+        }
+        Ok(Emulator { shared, addr })
     }
 
     /// The options in effect (the prefix normalised to `/a/b`).
@@ -466,9 +465,6 @@ impl Emulator {
 impl Drop for Emulator {
     fn drop(&mut self) {
         self.shared.shutdown();
-        if let Some(thread) = self.accept_thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

@@ -1,10 +1,17 @@
-//! The server: shared state, the accept loop, and one thread per connection that
-//! reads requests, routes them, records them and answers them.
+//! The server: shared state, and one thread per open connection that accepts it, reads its
+//! requests, routes them, records them and answers them.
+//!
+//! Connection threads are kept: [`SPARE_THREADS`] wait from the start, each on the listener
+//! itself (epoll with `EPOLLEXCLUSIVE`: the kernel wakes one of them per connection), and the one
+//! woken accepts and serves the connection, then waits again. A new connection so finds a thread
+//! ready, as RAPID's goroutines are, instead of a thread's creation and a hand-over from an
+//! accept thread inside the time the benchmark measures. When the last idle thread takes a
+//! connection, it starts another.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -17,16 +24,21 @@ use crate::{Framing, Kind, Options, Request};
 /// (a new connection on the listener, a client that went away during `/next`).
 const POLL: Duration = Duration::from_millis(50);
 
+/// Connection threads started with the emulator, before any connection arrives.
+pub(crate) const SPARE_THREADS: usize = 2;
+
 /// The API version every path starts with (after the prefix).
 const API: &str = "/2018-06-01";
 
-/// What the accept thread, the connection threads and the [`Emulator`](crate::Emulator)
+/// What the connection threads and the [`Emulator`](crate::Emulator)
 /// share.
 pub(crate) struct Shared {
     pub opts: Options,
     state: Mutex<State>,
     /// Signalled whenever the state changes: event queued, request recorded, shutdown.
     changed: Condvar,
+    /// The listening socket (non-blocking), until shutdown closes it.
+    listener: Mutex<Option<TcpListener>>,
 }
 
 /// Everything mutable, under one lock.
@@ -46,6 +58,8 @@ pub(crate) struct State {
     pub connections: usize,
     /// A clone of every open connection's socket, to shut them down on drop.
     open: HashMap<usize, TcpStream>,
+    /// Connection threads waiting for a connection.
+    idle: usize,
 }
 
 /// The server's memory of one served invocation.
@@ -69,7 +83,12 @@ impl State {
 
 impl Shared {
     pub fn new(opts: Options) -> Shared {
-        Shared { opts, state: Mutex::new(State::default()), changed: Condvar::new() }
+        Shared {
+            opts,
+            state: Mutex::new(State::default()),
+            changed: Condvar::new(),
+            listener: Mutex::new(None),
+        }
     }
 
     /// Lock the state. A panic elsewhere must not make the emulator unusable,
@@ -126,6 +145,7 @@ impl Shared {
 
     /// Stop: wake every waiter and shut every open connection down.
     pub fn shutdown(&self) {
+        drop(self.listener.lock().unwrap_or_else(|p| p.into_inner()).take());
         let mut state = self.lock();
         state.shutdown = true;
         for stream in state.open.values() {
@@ -133,6 +153,20 @@ impl Shared {
         }
         drop(state);
         self.notify();
+    }
+
+    /// Serves `listener` (non-blocking) with [`SPARE_THREADS`] connection threads; returns once
+    /// each waits for a connection, so that none is still starting when the first one comes.
+    pub fn serve(self: &Arc<Self>, listener: TcpListener) -> std::io::Result<()> {
+        *self.listener.lock().unwrap_or_else(|p| p.into_inner()) = Some(listener);
+        for _ in 0..SPARE_THREADS {
+            spawn_connection_thread(self)?;
+        }
+        let mut state = self.lock();
+        while state.idle < SPARE_THREADS && !state.shutdown {
+            state = self.wait(state, POLL);
+        }
+        Ok(())
     }
 
     /// Note that the `/next` answer for this invocation starts being written now.
@@ -149,44 +183,99 @@ impl Shared {
     }
 }
 
-/// Accept connections until shutdown. The listener is non-blocking; between
-/// attempts the thread waits (at most [`POLL`]) for the listener to become readable.
-pub(crate) fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
+fn spawn_connection_thread(shared: &Arc<Shared>) -> std::io::Result<()> {
+    let shared = Arc::clone(shared);
+    thread::Builder::new().name("lambda-emulator-conn".into()).spawn(move || connection_thread(&shared))?;
+    Ok(())
+}
+
+/// Waits for a connection on the listener, accepts and serves it, and again, until shutdown.
+fn connection_thread(shared: &Arc<Shared>) {
+    let waiter = {
+        let listener = shared.listener.lock().unwrap_or_else(|p| p.into_inner());
+        match listener.as_ref().map(|l| ListenerWait::new(l.as_raw_fd())) {
+            Some(Ok(waiter)) => waiter,
+            _ => return,
+        }
+    };
+    shared.lock().idle += 1;
+    shared.notify();
     while !shared.lock().shutdown {
-        match listener.accept() {
-            Ok((stream, _)) => adopt(&shared, stream),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                wait_readable(&listener, POLL);
+        if !waiter.wait(POLL) {
+            continue;
+        }
+        let accepted = match &*shared.listener.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some(listener) => listener.accept(),
+            None => break,
+        };
+        match accepted {
+            Ok((stream, _)) => {
+                let last = {
+                    let mut state = shared.lock();
+                    state.idle -= 1;
+                    state.idle == 0
+                };
+                if last {
+                    let _ = spawn_connection_thread(shared);
+                }
+                if let Some(conn) = adopt(shared, &stream) {
+                    Connection { shared: Arc::clone(shared), conn, reader: Reader::new(stream) }.run();
+                }
+                shared.lock().idle += 1;
             }
+            // Another thread took it.
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
             // Out of file descriptors or the like: try again a bit later.
             Err(_) => thread::sleep(Duration::from_millis(10)),
         }
     }
+    shared.lock().idle -= 1;
 }
 
-/// Register a new connection and start its thread.
-fn adopt(shared: &Arc<Shared>, stream: TcpStream) {
+/// Registers a new connection; returns its number, or `None` at shutdown.
+fn adopt(shared: &Shared, stream: &TcpStream) -> Option<usize> {
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_nodelay(true);
-    let Ok(clone) = stream.try_clone() else {
-        return;
-    };
+    let clone = stream.try_clone().ok()?;
     let mut state = shared.lock();
     if state.shutdown {
-        return;
+        return None;
     }
     let conn = state.connections;
     state.connections += 1;
     state.open.insert(conn, clone);
     drop(state);
     shared.notify();
+    Some(conn)
+}
 
-    let for_thread = Arc::clone(shared);
-    let spawned = thread::Builder::new()
-        .name(format!("lambda-emulator-conn-{conn}"))
-        .spawn(move || Connection { shared: for_thread, conn, reader: Reader::new(stream) }.run());
-    if spawned.is_err() {
-        shared.forget(conn);
+/// One thread's wait for the listener: an epoll set holding it with `EPOLLEXCLUSIVE`, so that a
+/// connection wakes one waiting thread, not all of them. Closing the listener empties the set.
+struct ListenerWait(OwnedFd);
+
+impl ListenerWait {
+    fn new(listener: RawFd) -> std::io::Result<ListenerWait> {
+        // SAFETY: epoll_create1 takes flags only; a non-negative result is a new descriptor.
+        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: `fd` was just created and belongs to nothing else.
+        let epoll = unsafe { OwnedFd::from_raw_fd(fd) };
+        let mut event = libc::epoll_event { events: (libc::EPOLLIN | libc::EPOLLEXCLUSIVE) as u32, u64: 0 };
+        // SAFETY: both descriptors are open; `event` is valid for the call.
+        if unsafe { libc::epoll_ctl(fd, libc::EPOLL_CTL_ADD, listener, &mut event) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(ListenerWait(epoll))
+    }
+
+    /// Whether the listener became readable within `timeout`.
+    fn wait(&self, timeout: Duration) -> bool {
+        let mut event = libc::epoll_event { events: 0, u64: 0 };
+        let ms = timeout.as_millis().min(i32::MAX as u128) as libc::c_int;
+        // SAFETY: room for one event, valid for the call.
+        unsafe { libc::epoll_wait(self.0.as_raw_fd(), &mut event, 1, ms) > 0 }
     }
 }
 

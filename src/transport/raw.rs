@@ -11,7 +11,7 @@
 use alloc::vec::Vec;
 
 use super::{MAX_BODY, Transport, TransportError};
-use crate::protocol::{self, Endpoint, Host};
+use crate::protocol::{self, Endpoint, Host, eq_ignore_case};
 use crate::sys::{Errno, Socket};
 
 /// An answer head larger than this is refused (a `/next` head is a few hundred bytes).
@@ -23,7 +23,8 @@ const MAX_LINE: usize = 8 * 1024;
 /// How much one `recv` asks for.
 const READ_SIZE: usize = 64 * 1024;
 
-const USER_AGENT: &str = env!("LAMBDA_BOOTSTRAP_USER_AGENT");
+/// The `User-Agent` header, with the end of the line before it and of its own.
+const USER_AGENT_LINE: &str = concat!("\r\nUser-Agent: ", env!("LAMBDA_BOOTSTRAP_USER_AGENT"), "\r\n");
 
 /// HTTP/1.1 over one keep-alive libc socket.
 pub struct Raw {
@@ -124,9 +125,7 @@ impl Raw {
         h.extend_from_slice(path);
         h.extend_from_slice(b" HTTP/1.1\r\nHost: ");
         h.extend_from_slice(self.endpoint.authority.as_bytes());
-        h.extend_from_slice(b"\r\nUser-Agent: ");
-        h.extend_from_slice(USER_AGENT.as_bytes());
-        h.extend_from_slice(b"\r\n");
+        h.extend_from_slice(USER_AGENT_LINE.as_bytes());
         for (name, value) in headers {
             h.extend_from_slice(name.as_bytes());
             h.extend_from_slice(b": ");
@@ -219,7 +218,7 @@ impl Reader {
                         if !interim {
                             on_header(h.name, h.value);
                         }
-                        if h.name.eq_ignore_ascii_case("content-length") {
+                        if eq_ignore_case(h.name.as_bytes(), b"content-length") {
                             let n = protocol::parse_u64(trim(h.value))
                                 .ok_or(TransportError::Head("the Content-Length is not a number"))?;
                             if length.is_some_and(|l| l as u64 != n) {
@@ -229,16 +228,16 @@ impl Reader {
                                 return Err(TransportError::Body("the body is larger than 32 MiB"));
                             }
                             length = Some(n as usize);
-                        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+                        } else if eq_ignore_case(h.name.as_bytes(), b"transfer-encoding") {
                             // Exactly `chunked`, once: we cannot undo any other coding (gzip, ...).
-                            if chunked || !trim(h.value).eq_ignore_ascii_case(b"chunked") {
+                            if chunked || !eq_ignore_case(trim(h.value), b"chunked") {
                                 return Err(TransportError::Head("unsupported Transfer-Encoding"));
                             }
                             chunked = true;
-                        } else if h.name.eq_ignore_ascii_case("connection") {
+                        } else if eq_ignore_case(h.name.as_bytes(), b"connection") {
                             let value = trim(h.value);
-                            close |= value.eq_ignore_ascii_case(b"close");
-                            keep_alive |= value.eq_ignore_ascii_case(b"keep-alive");
+                            close |= eq_ignore_case(value, b"close");
+                            keep_alive |= eq_ignore_case(value, b"keep-alive");
                         }
                     }
                     self.pos += len;
@@ -277,7 +276,9 @@ impl Reader {
             self.buf.clear();
             self.pos = 0;
         } else if self.pos > READ_SIZE {
-            self.buf.drain(..self.pos);
+            // The unread bytes move to a new buffer (rare: a copy that never overlaps, so no
+            // `memmove` in the binary).
+            self.buf = self.buf.split_off(self.pos);
             self.pos = 0;
         }
         src.recv_into(&mut self.buf, READ_SIZE).map_err(TransportError::Recv)

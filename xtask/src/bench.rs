@@ -2,7 +2,9 @@
 //! async baseline (`bench/async-baseline`: the same echo on `lambda_runtime` + tokio), each run
 //! as a process against the Runtime API emulator on loopback.
 //!
-//! The programs: `echo` (default features), `echo` with `--no-default-features --features std`,
+//! The programs: `echo` (default features, started by `lambda_bootstrap::main!`), the same echo
+//! under a plain `fn main` (`echo (fn main)`: with std's runtime set-up), `echo` with
+//! `--no-default-features --features std`,
 //! `nostd` (when `examples/nostd.rs` exists) and the baseline, all x86_64 musl in the size profile.
 //! Runs are interleaved (A B C D, B C D A, …) so that drift of the machine hits every program
 //! alike, and rotated so that no program always follows the same one. A run is one fresh process
@@ -198,6 +200,7 @@ fn build_all() -> Result<Vec<Program>, String> {
     let target = root().join("target");
     let mut programs = vec![
         build_example("echo", "echo", &[], None)?,
+        build_example("echo (fn main)", "echo_fn_main", &[], None)?,
         build_example(
             "echo (std only)",
             "echo",
@@ -396,7 +399,7 @@ fn orders_run(
 ) -> Result<(Vec<Duration>, u64, Vec<u8>), String> {
     let (emulator, first_id) = fresh_emulator(event)?;
     let log = program.log();
-    let process = spawn(&emulator, program, &log)?;
+    let process = spawn(&emulator, program, command(&emulator, program, &log)?)?;
     let mut session = Session { emulator: &emulator, process, seen: 0, log: &log };
     let response = session.wait_for_response(&first_id, expected)?.body;
     let mut times = Vec::with_capacity(invocations);
@@ -470,11 +473,17 @@ fn fresh_emulator(event: &[u8]) -> Result<(Emulator, String), String> {
     Ok((emulator, id))
 }
 
-/// Starts `program` on `emulator`, its output going to `log`.
-fn spawn(emulator: &Emulator, program: &Program, log: &Path) -> Result<Process, String> {
+/// The command that runs `program` on `emulator`, its output going to `log` (opened now, so that
+/// creating the file is not part of a measured start-up).
+fn command(emulator: &Emulator, program: &Program, log: &Path) -> Result<Command, String> {
     let mut command = emulator.command(&program.binary);
     let (stdout, stderr) = output_files(log)?;
     command.stdout(stdout).stderr(stderr);
+    Ok(command)
+}
+
+/// Starts `command` (from [`command`]) on `emulator`.
+fn spawn(emulator: &Emulator, program: &Program, command: Command) -> Result<Process, String> {
     emulator.try_spawn(command).map_err(|e| format!("cannot run {}: {e}", program.binary.display()))
 }
 
@@ -482,8 +491,9 @@ fn spawn(emulator: &Emulator, program: &Program, log: &Path) -> Result<Process, 
 fn run_once(program: &Program, body: &[u8], invocations: usize) -> Result<Sample, String> {
     let (emulator, first_id) = fresh_emulator(body)?;
     let log = program.log();
+    let command = command(&emulator, program, &log)?;
     let spawned = Instant::now();
-    let process = spawn(&emulator, program, &log)?;
+    let process = spawn(&emulator, program, command)?;
     let mut session = Session { emulator: &emulator, process, seen: 0, log: &log };
 
     let first_next = session.wait_for("its first GET /next", |r| r.kind == Kind::Next)?;

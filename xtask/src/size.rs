@@ -5,6 +5,11 @@
 //! Every row is compared with `examples/reference.rs`, a plain std `TcpStream` echo built in the
 //! same run: its size moves with the toolchain, so the crate's own cost is the delta.
 //!
+//! Without `--check`, when a nightly toolchain with `rust-src` and a target's std is installed,
+//! the `nostd`, `echo std` and `hello default` rows are built once more with `-Zbuild-std` and
+//! `panic = "immediate-abort"` into a `## Nightly sizes` section: for information, never budgeted
+//! nor checked (nightly moves daily, and CI may have none).
+//!
 //! On someone else's function: `cargo xtask size --manifest-path PATH [--bin NAME] [--arch A]
 //! --budget 450KiB` builds it the same way and exits non-zero when it is over budget.
 
@@ -97,10 +102,33 @@ pub fn main(args: &[String]) -> Result<(), String> {
     }
     super::write_section(SECTION, &section)?;
     println!("wrote the \"{SECTION}\" section of {}", path.display());
+    match nightly_report(&measured)? {
+        Some(nightly) => {
+            print!("{nightly}");
+            super::write_section(NIGHTLY_SECTION, &nightly)?;
+            println!("wrote the \"{NIGHTLY_SECTION}\" section of {}", path.display());
+        }
+        None => println!(
+            "no nightly toolchain with rust-src and a musl target's std: the \"{NIGHTLY_SECTION}\" section is left as it is"
+        ),
+    }
     if over.is_empty() { Ok(()) } else { Err(format!("over budget: {}", over.join(", "))) }
 }
 
 const SECTION: &str = "## Sizes";
+const NIGHTLY_SECTION: &str = "## Nightly sizes";
+/// The rows built again on nightly.
+const NIGHTLY_ROWS: [&str; 3] = ["nostd", "echo std", "hello default"];
+/// [`NIGHTLY_FLAGS`] as the report shows them.
+const NIGHTLY_SHOWN: &str = "cargo +nightly build --release -Zbuild-std=core,alloc,std,panic_abort \
+                             -Zpanic-immediate-abort --config 'profile.release.panic=\"immediate-abort\"'";
+/// What the nightly builds add to the size profile.
+const NIGHTLY_FLAGS: [&str; 4] = [
+    "-Zbuild-std=core,alloc,std,panic_abort",
+    "-Zpanic-immediate-abort",
+    "--config",
+    "profile.release.panic=\"immediate-abort\"",
+];
 
 fn measure_all() -> Result<Vec<Measured>, String> {
     let mut out = Vec::new();
@@ -319,11 +347,78 @@ fn crate_of(symbol: &str) -> String {
     }
 }
 
-/// Why there are no nightly rows. A fixed text, so the report does not depend on what a machine
+/// Where the nightly rows are. A fixed text, so this section does not depend on what a machine
 /// happens to have installed.
 fn nightly_note() -> &'static str {
-    "not measured yet: they need a nightly toolchain with `rust-src` for `-Zbuild-std`, and the \
-     report keeps to what the pinned stable toolchain builds."
+    "in `## Nightly sizes` below, written when a nightly toolchain with `rust-src` is installed; \
+     not budgeted, not checked."
+}
+
+/// The nightly arches: those whose std the nightly toolchain has (the musl start files come
+/// from it), when it has `rust-src` at all.
+fn nightly_arches() -> Vec<Arch> {
+    let sysroot = super::output("rustup", &["run", "nightly", "rustc", "--print", "sysroot"]);
+    let rustlib = Path::new(sysroot.trim()).join("lib/rustlib");
+    if sysroot.trim().is_empty() || !rustlib.join("src/rust/library").is_dir() {
+        return Vec::new();
+    }
+    ARCHES.into_iter().filter(|a| rustlib.join(a.triple()).join("lib/self-contained").is_dir()).collect()
+}
+
+/// The `## Nightly sizes` section, or `None` without a usable nightly.
+fn nightly_report(stable: &[Measured]) -> Result<Option<String>, String> {
+    let arches = nightly_arches();
+    if arches.is_empty() {
+        return Ok(None);
+    }
+    let version = super::output("rustup", &["run", "nightly", "rustc", "-V"]);
+    let mut w = String::new();
+    let _ = writeln!(
+        w,
+        "{NIGHTLY_SECTION}
+"
+    );
+    let _ = writeln!(
+        w,
+        "For information, not budgeted, not checked by `--check`: written by `cargo xtask size` when a nightly \
+         toolchain with `rust-src` and the target's std is installed (here: `{}`, {}). The same rows \
+         rebuilt with `{}`: std itself compiled in the size profile, and panics \
+         that stop at once. **Under `immediate-abort` a panic runs no hook**: it is not reported to \
+         `/error`, and Lambda only sees the process die.\n",
+        version.trim(),
+        arches.iter().map(|a| a.name()).collect::<Vec<_>>().join(" and "),
+        NIGHTLY_SHOWN
+    );
+    let _ = writeln!(w, "| build | arch | stable | nightly | saved |\n|---|---|---:|---:|---:|");
+    for arch in arches {
+        for row in ROWS.iter().filter(|r| NIGHTLY_ROWS.contains(&r.name)) {
+            let size = file_size(&build_nightly(row, arch)?)?;
+            let before = stable.iter().find(|m| m.row == row.name && m.arch == arch).map_or(0, |m| m.size);
+            let saved = before as i64 - size as i64;
+            let _ = writeln!(w, "| {} | {} | {before} | {size} | {saved} |", row.name, arch.name());
+        }
+    }
+    Ok(Some(w))
+}
+
+/// Builds one row with nightly's `-Zbuild-std` and `immediate-abort`.
+fn build_nightly(row: &Row, arch: Arch) -> Result<PathBuf, String> {
+    let target_dir = root().join("target/size-nightly");
+    let mut cmd = Command::new("cargo");
+    cmd.current_dir(root()).env_remove("RUSTUP_TOOLCHAIN").env_remove("CARGO").env_remove("RUSTC");
+    cmd.args([
+        "+nightly",
+        "build",
+        "--quiet",
+        "--release",
+        "--target",
+        arch.triple(),
+        "--example",
+        row.example,
+    ]);
+    cmd.args(NIGHTLY_FLAGS).args(row.features).arg("--target-dir").arg(&target_dir);
+    run(&mut cmd)?;
+    Ok(target_dir.join(arch.triple()).join("release/examples").join(row.example))
 }
 
 /// The section starting at `heading` up to the next `## ` heading (exclusive), if present.
