@@ -7,7 +7,8 @@
 //!   Elsewhere the socket is marked `SO_NOSIGPIPE`.
 //! - Examples built without `std` for Linux (the `nostd` bootstrap) link with
 //!   `link/no-unwind-tables.ld`: a `#![no_std]` program on stable Rust is `panic = "abort"` with
-//!   no unwinder, so nothing in it can read its unwind tables.
+//!   no unwinder, so nothing in it can read its unwind tables. (Cargo has no per-example link
+//!   argument: `reference`, a std program, built the same way prints empty backtraces.)
 
 use std::env;
 

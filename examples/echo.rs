@@ -4,7 +4,7 @@
 //! 1 MiB of memory, not 2. Started through [`lambda_bootstrap::main!`], which skips std's runtime
 //! set-up (see its documentation); `echo_fn_main.rs` is the same function under a plain
 //! `fn main`.
-#![no_main]
+#![cfg_attr(not(test), no_main)]
 
 use lambda_bootstrap::{Context, Error};
 

@@ -90,16 +90,18 @@ pub fn run<M, H: Handler<M>>(mut handler: H) -> ! {
 }
 
 /// Defines the program's C `main` to serve `handler` ([`run`]), skipping std's runtime set-up:
-/// the fastest start a std bootstrap can have. Put `#![no_main]` at the top of the program:
+/// the fastest start a std bootstrap can have. Put `#![cfg_attr(not(test), no_main)]` at the top
+/// of the program (under `cargo test` the test harness is the entry point, and the macro defines
+/// nothing):
 ///
 /// ```no_run
-/// #![no_main]
+/// #![cfg_attr(not(test), no_main)]
 /// use lambda_bootstrap::{Context, Error};
 ///
 /// lambda_bootstrap::main!(|event: &[u8], _: &Context| -> Result<Vec<u8>, Error> { Ok(event.to_vec()) });
 /// ```
 ///
-/// Without `#![no_main]`, rustc answers "`main` function not found". `handler` is anything
+/// Without `no_main`, rustc answers "`main` function not found". `handler` is anything
 /// [`run`] takes; a closure names its argument types.
 ///
 /// What std's set-up would have done and this does not (x86_64 musl: 11 system calls, a
@@ -112,6 +114,7 @@ pub fn run<M, H: Handler<M>>(mut handler: H) -> ! {
 #[macro_export]
 macro_rules! main {
     ($handler:expr $(,)?) => {
+        #[cfg(not(test))]
         #[unsafe(no_mangle)]
         extern "C" fn main(
             _: ::core::ffi::c_int,

@@ -269,7 +269,7 @@ pub fn now_ms() -> u64 {
     #[cfg(not(feature = "std"))]
     // SAFETY: clock_gettime(2) writes one timespec into `ts`, which outlives the call.
     unsafe {
-        libc::syscall(libc::SYS_clock_gettime, libc::CLOCK_REALTIME, &raw mut ts)
+        libc::syscall(libc::SYS_clock_gettime, libc::c_long::from(libc::CLOCK_REALTIME), &raw mut ts)
     };
     (ts.tv_sec as u64).saturating_mul(1000) + (ts.tv_nsec as u64) / 1_000_000
 }

@@ -6,7 +6,9 @@
 //! woken accepts and serves the connection, then waits again. A new connection so finds a thread
 //! ready, as RAPID's goroutines are, instead of a thread's creation and a hand-over from an
 //! accept thread inside the time the benchmark measures. When the last idle thread takes a
-//! connection, it starts another.
+//! connection, it starts another first (so more than [`SPARE_THREADS`] connections open at once
+//! do cost a thread's creation); if it cannot, it closes that connection and keeps waiting, so
+//! that a thread always waits on the listener.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
@@ -24,8 +26,9 @@ use crate::{Framing, Kind, Options, Request};
 /// (a new connection on the listener, a client that went away during `/next`).
 const POLL: Duration = Duration::from_millis(50);
 
-/// Connection threads started with the emulator, before any connection arrives.
-pub(crate) const SPARE_THREADS: usize = 2;
+/// Connection threads started with the emulator, before any connection arrives: enough that the
+/// async baseline's overlapping connections (at most three open at once) never make one start.
+pub(crate) const SPARE_THREADS: usize = 4;
 
 /// The API version every path starts with (after the prefix).
 const API: &str = "/2018-06-01";
@@ -58,8 +61,10 @@ pub(crate) struct State {
     pub connections: usize,
     /// A clone of every open connection's socket, to shut them down on drop.
     open: HashMap<usize, TcpStream>,
-    /// Connection threads waiting for a connection.
+    /// Connection threads waiting for a connection (counted from their creation).
     idle: usize,
+    /// Connection threads that have started running.
+    running: usize,
 }
 
 /// The server's memory of one served invocation.
@@ -156,14 +161,14 @@ impl Shared {
     }
 
     /// Serves `listener` (non-blocking) with [`SPARE_THREADS`] connection threads; returns once
-    /// each waits for a connection, so that none is still starting when the first one comes.
+    /// each runs, so that none is still starting when the first connection comes.
     pub fn serve(self: &Arc<Self>, listener: TcpListener) -> std::io::Result<()> {
         *self.listener.lock().unwrap_or_else(|p| p.into_inner()) = Some(listener);
         for _ in 0..SPARE_THREADS {
             spawn_connection_thread(self)?;
         }
         let mut state = self.lock();
-        while state.idle < SPARE_THREADS && !state.shutdown {
+        while state.running < SPARE_THREADS && !state.shutdown {
             state = self.wait(state, POLL);
         }
         Ok(())
@@ -183,27 +188,32 @@ impl Shared {
     }
 }
 
+/// Starts a connection thread, counted idle from now on. Its wait on the listener is set up
+/// here, so that a failure (no descriptor left) is this call's error.
 fn spawn_connection_thread(shared: &Arc<Shared>) -> std::io::Result<()> {
-    let shared = Arc::clone(shared);
-    thread::Builder::new().name("lambda-emulator-conn".into()).spawn(move || connection_thread(&shared))?;
+    let waiter = match &*shared.listener.lock().unwrap_or_else(|p| p.into_inner()) {
+        Some(listener) => ListenerWait::new(listener.as_raw_fd())?,
+        None => return Err(std::io::Error::other("the emulator is shutting down")),
+    };
+    shared.lock().idle += 1;
+    let for_thread = Arc::clone(shared);
+    let spawned = thread::Builder::new()
+        .name("lambda-emulator-conn".into())
+        .spawn(move || connection_thread(&for_thread, &waiter));
+    if let Err(e) = spawned {
+        shared.lock().idle -= 1;
+        return Err(e);
+    }
     Ok(())
 }
 
 /// Waits for a connection on the listener, accepts and serves it, and again, until shutdown.
-fn connection_thread(shared: &Arc<Shared>) {
-    let waiter = {
-        let listener = shared.listener.lock().unwrap_or_else(|p| p.into_inner());
-        match listener.as_ref().map(|l| ListenerWait::new(l.as_raw_fd())) {
-            Some(Ok(waiter)) => waiter,
-            _ => return,
-        }
-    };
-    shared.lock().idle += 1;
+fn connection_thread(shared: &Arc<Shared>, waiter: &ListenerWait) {
+    shared.lock().running += 1;
     shared.notify();
     while !shared.lock().shutdown {
-        if !waiter.wait(POLL) {
-            continue;
-        }
+        // On a timeout too: a non-blocking accept costs little, and no wake-up can be missed.
+        waiter.wait(POLL);
         let accepted = match &*shared.listener.lock().unwrap_or_else(|p| p.into_inner()) {
             Some(listener) => listener.accept(),
             None => break,
@@ -215,21 +225,26 @@ fn connection_thread(shared: &Arc<Shared>) {
                     state.idle -= 1;
                     state.idle == 0
                 };
-                if last {
-                    let _ = spawn_connection_thread(shared);
+                if last && spawn_connection_thread(shared).is_err() {
+                    // No thread would be left waiting on the listener: give this connection up
+                    // (it closes) and stay the one that waits.
+                    shared.lock().idle += 1;
+                    continue;
                 }
                 if let Some(conn) = adopt(shared, &stream) {
                     Connection { shared: Arc::clone(shared), conn, reader: Reader::new(stream) }.run();
                 }
                 shared.lock().idle += 1;
             }
-            // Another thread took it.
+            // None waiting, or another thread took it.
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
             // Out of file descriptors or the like: try again a bit later.
             Err(_) => thread::sleep(Duration::from_millis(10)),
         }
     }
-    shared.lock().idle -= 1;
+    let mut state = shared.lock();
+    state.idle -= 1;
+    state.running -= 1;
 }
 
 /// Registers a new connection; returns its number, or `None` at shutdown.
@@ -270,12 +285,12 @@ impl ListenerWait {
         Ok(ListenerWait(epoll))
     }
 
-    /// Whether the listener became readable within `timeout`.
-    fn wait(&self, timeout: Duration) -> bool {
+    /// Waits until the listener is readable, at most `timeout`.
+    fn wait(&self, timeout: Duration) {
         let mut event = libc::epoll_event { events: 0, u64: 0 };
         let ms = timeout.as_millis().min(i32::MAX as u128) as libc::c_int;
         // SAFETY: room for one event, valid for the call.
-        unsafe { libc::epoll_wait(self.0.as_raw_fd(), &mut event, 1, ms) > 0 }
+        unsafe { libc::epoll_wait(self.0.as_raw_fd(), &mut event, 1, ms) };
     }
 }
 

@@ -497,3 +497,29 @@ fn emulator_is_send_and_sync() {
     check::<lambda_emulator::Request>();
     check::<Event>();
 }
+
+#[test]
+fn more_connections_at_once_than_waiting_threads_are_all_accepted() {
+    // Each connection parks a thread in `GET /next`; past the spare threads, the last idle one
+    // must start another before it serves, or the next connection would wait forever.
+    let emulator = Emulator::start();
+    let clients: Vec<Client> = (0..9)
+        .map(|_| {
+            let mut client = Client::connect(emulator.addr());
+            client.send(format!("GET {NEXT} HTTP/1.1\r\n\r\n").as_bytes());
+            client
+        })
+        .collect();
+    let requests = emulator.wait_requests(clients.len(), TIMEOUT);
+    assert_eq!(requests.len(), clients.len());
+    assert!(requests.iter().all(|r| r.kind == Kind::Next));
+    assert_eq!(emulator.connections(), clients.len());
+    for i in 0..clients.len() {
+        emulator.push(Event::json(&format!("{{\"n\":{i}}}")));
+    }
+    for mut client in clients {
+        let answer = client.read_answer().expect("an answer on every connection");
+        assert_eq!(answer.status, 200);
+        assert!(answer.text().starts_with("{\"n\":"), "{}", answer.text());
+    }
+}

@@ -51,7 +51,7 @@ const USAGE: &str = "usage: cargo xtask bench [--quick] [--write] [--unpin] [--v
   --unpin                  do not pin the emulator and the function to one CPU
   --verbose                print every run's figures to stderr
   --alloc                  the JSON-heavy `orders` example on musl's malloc and on mimalloc instead
-  --runs N                 runs per program and event size (default 20)
+  --runs N                 runs per program and event size (default 40)
   --invocations N          warm invocations per run with 64 B events (default 500)
   --large-invocations N    warm invocations per run with 1 MiB events (default 30)";
 
@@ -140,7 +140,7 @@ impl Config {
     fn parse(args: &[String]) -> Result<Config, String> {
         let quick = args.iter().any(|a| a == "--quick");
         let mut config = Config {
-            runs: if quick { 2 } else { 20 },
+            runs: if quick { 2 } else { 40 },
             invocations: if quick { 30 } else { 500 },
             large_invocations: if quick { 3 } else { 30 },
             pin: true,
