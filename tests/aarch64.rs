@@ -3,7 +3,6 @@
 mod common;
 
 use common::*;
-use lambda_emulator::Kind;
 
 fn spawn_arm(emu: &Emulator, name: &str) -> Process {
     let binary = example_in(Arch::Aarch64, "release", name);
@@ -18,9 +17,8 @@ fn echo_on_aarch64() {
         emu.push(Event::new(body.clone()));
     }
     let (posts, outcome) = posts_then_kill(&emu, spawn_arm(&emu, "echo"), 2);
-    for (post, body) in posts.iter().zip(&sent) {
-        assert!(matches!(post.kind, Kind::Response(_)));
-        assert!(post.body == *body);
+    assert_echoed(&posts, &sent);
+    for post in &posts {
         assert!(
             post.header("user-agent").unwrap().contains("(aarch64; musl)"),
             "{:?}",

@@ -4,7 +4,6 @@
 mod common;
 
 use common::*;
-use lambda_emulator::Kind;
 
 fn spawn_nostd(emu: &Emulator, arch: Arch) -> Process {
     emu.spawn(command_for(emu, arch, &nostd(arch)))
@@ -23,9 +22,8 @@ fn echoes_events(arch: Arch) {
         emu.push(Event::new(body.clone()).header("Lambda-Runtime-Invocation-Id", "inv"));
     }
     let (posts, outcome) = posts_then_kill(&emu, spawn_nostd(&emu, arch), sent.len());
-    for (post, body) in posts.iter().zip(&sent) {
-        assert!(matches!(post.kind, Kind::Response(_)), "{:?}", post.kind);
-        assert!(post.body == *body, "{} bytes back for {}", post.body.len(), body.len());
+    assert_echoed(&posts, &sent);
+    for post in &posts {
         assert_eq!(post.header("lambda-runtime-invocation-id"), Some("inv"));
     }
     assert_eq!(emu.connections(), 1);

@@ -54,10 +54,8 @@ fn large_events_in_both_framings() {
     emu.push(Event::new(many_chunks.clone()).framing(EventFraming::Chunked(1000)));
     sent.push(many_chunks);
     let (posts, outcome) = posts_then_kill(&emu, spawn(&emu, "echo"), sent.len());
-    for (i, (post, body)) in posts.iter().zip(&sent).enumerate() {
-        assert!(matches!(post.kind, Kind::Response(_)), "{i}: {:?}", post.kind);
-        assert_eq!(post.body.len(), body.len(), "{i}");
-        assert!(post.body == *body, "{i}: same bytes back");
+    assert_echoed(&posts, &sent);
+    for (i, post) in posts.iter().enumerate() {
         assert_eq!(post.answered, 202, "{i}: 6 MiB + 100 B is still accepted");
     }
     assert!(runtime_lines(&outcome).is_empty(), "{}", outcome.stderr);
@@ -352,10 +350,7 @@ fn the_size_reference_echoes_too() {
         emu.push(Event::new(body.clone()));
     }
     let (posts, _) = posts_then_kill(&emu, spawn(&emu, "reference"), 2);
-    for (post, body) in posts.iter().zip(&sent) {
-        assert!(matches!(post.kind, Kind::Response(_)));
-        assert!(post.body == *body);
-    }
+    assert_echoed(&posts, &sent);
 }
 
 #[test]
@@ -385,10 +380,7 @@ fn echo_under_a_plain_fn_main_serves_the_same() {
         emu.push(Event::new(body.clone()));
     }
     let (posts, outcome) = posts_then_kill(&emu, spawn(&emu, "echo_fn_main"), events.len());
-    for (post, body) in posts.iter().zip(&events) {
-        assert!(matches!(post.kind, Kind::Response(_)), "{:?}", post.kind);
-        assert!(post.body == *body, "same bytes back");
-    }
+    assert_echoed(&posts, &events);
     assert_eq!(emu.connections(), 1);
     assert!(runtime_lines(&outcome).is_empty(), "no complaints: {}", outcome.stderr);
 }

@@ -147,3 +147,12 @@ pub fn assert_one_line(outcome: &Outcome, words: &[&str]) {
 pub fn body(post: &Request) -> String {
     String::from_utf8_lossy(&post.body).into_owned()
 }
+
+/// Each post answers its event with the event's own bytes, in order.
+pub fn assert_echoed(posts: &[Request], sent: &[Vec<u8>]) {
+    assert_eq!(posts.len(), sent.len());
+    for (i, (post, body)) in posts.iter().zip(sent).enumerate() {
+        assert!(matches!(post.kind, lambda_emulator::Kind::Response(_)), "{i}: {:?}", post.kind);
+        assert!(post.body == *body, "{i}: {} bytes back for {}", post.body.len(), body.len());
+    }
+}
