@@ -70,8 +70,7 @@ const WARM_TARGET: f64 = 0.3;
 const RSS_TARGET: f64 = 0.3;
 
 pub fn main(args: &[String]) -> Result<(), String> {
-    if args.iter().any(|a| a == "--help" || a == "-h") {
-        println!("{USAGE}");
+    if super::help_asked(args, USAGE) {
         return Ok(());
     }
     let config = Config::parse(args)?;

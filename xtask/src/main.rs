@@ -143,6 +143,15 @@ fn cargo() -> Command {
     cmd
 }
 
+/// With `-h` or `--help` among `args`, prints `usage` and says so.
+fn help_asked(args: &[String], usage: &str) -> bool {
+    let asked = args.iter().any(|a| a == "-h" || a == "--help");
+    if asked {
+        println!("{usage}");
+    }
+    asked
+}
+
 fn run(cmd: &mut Command) -> Result<(), String> {
     let status = cmd.status().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
     if status.success() { Ok(()) } else { Err(format!("{cmd:?} failed: {status}")) }

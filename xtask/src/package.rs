@@ -50,8 +50,7 @@ const USAGE: &str = "usage: cargo xtask package [--arch x86_64|arm64|both] [--ex
 const LEVEL: u8 = 9;
 
 pub fn main(args: &[String]) -> Result<(), String> {
-    if args.iter().any(|a| a == "-h" || a == "--help") {
-        println!("{USAGE}");
+    if super::help_asked(args, USAGE) {
         return Ok(());
     }
     let opts = Opts::parse(args)?;

@@ -122,16 +122,9 @@ const SECTION: &str = "## Sizes";
 const NIGHTLY_SECTION: &str = "## Nightly sizes";
 /// The rows built again on nightly.
 const NIGHTLY_ROWS: [&str; 3] = ["nostd", "echo std", "hello default"];
-/// [`NIGHTLY_FLAGS`] as the report shows them.
-const NIGHTLY_SHOWN: &str = "cargo +nightly build --release -Zbuild-std=core,alloc,std,panic_abort \
-                             -Zpanic-immediate-abort --config 'profile.release.panic=\"immediate-abort\"'";
-/// What the nightly builds add to the size profile.
-const NIGHTLY_FLAGS: [&str; 4] = [
-    "-Zbuild-std=core,alloc,std,panic_abort",
-    "-Zpanic-immediate-abort",
-    "--config",
-    "profile.release.panic=\"immediate-abort\"",
-];
+/// What the nightly builds add to the size profile: flags, then one `--config` value.
+const NIGHTLY_FLAGS: [&str; 2] = ["-Zbuild-std=core,alloc,std,panic_abort", "-Zpanic-immediate-abort"];
+const NIGHTLY_CONFIG: &str = "profile.release.panic=\"immediate-abort\"";
 
 fn measure_all() -> Result<Vec<Measured>, String> {
     let mut out = Vec::new();
@@ -375,6 +368,8 @@ fn nightly_report(stable: &[Measured]) -> Result<Option<String>, String> {
         return Ok(None);
     }
     let version = super::output("rustup", &["run", "nightly", "rustc", "-V"]);
+    let command =
+        format!("cargo +nightly build --release {} --config '{NIGHTLY_CONFIG}'", NIGHTLY_FLAGS.join(" "));
     let mut w = String::new();
     let _ = writeln!(
         w,
@@ -390,7 +385,7 @@ fn nightly_report(stable: &[Measured]) -> Result<Option<String>, String> {
          `/error`, and Lambda only sees the process die.\n",
         version.trim(),
         arches.iter().map(|a| a.name()).collect::<Vec<_>>().join(" and "),
-        NIGHTLY_SHOWN
+        command
     );
     let _ = writeln!(w, "| build | arch | stable | nightly | saved |\n|---|---|---:|---:|---:|");
     for arch in arches {
@@ -419,7 +414,11 @@ fn build_nightly(row: &Row, arch: Arch) -> Result<PathBuf, String> {
         "--example",
         row.example,
     ]);
-    cmd.args(NIGHTLY_FLAGS).args(row.features).arg("--target-dir").arg(&target_dir);
+    cmd.args(NIGHTLY_FLAGS)
+        .args(["--config", NIGHTLY_CONFIG])
+        .args(row.features)
+        .arg("--target-dir")
+        .arg(&target_dir);
     run(&mut cmd)?;
     Ok(target_dir.join(arch.triple()).join("release/examples").join(row.example))
 }
