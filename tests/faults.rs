@@ -892,6 +892,23 @@ fn scripted(scripts: Vec<Script>) -> (Receiver<Seen>, Process, Emulator) {
     (rx, emu.spawn(cmd), emu)
 }
 
+/// Holds back partial segments until the socket is uncorked or shut down (TCP_CORK).
+fn cork(stream: &std::net::TcpStream) {
+    use std::os::fd::AsRawFd;
+    let on: libc::c_int = 1;
+    // SAFETY: a valid socket and a c_int option value that outlives the call.
+    let r = unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_CORK,
+            (&raw const on).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(r, 0, "TCP_CORK");
+}
+
 const EVENT: &[u8] =
     b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: r-9\r\nContent-Length: 5\r\n\r\nhello";
 
@@ -972,8 +989,13 @@ fn connection_reset_inside_the_head() {
 fn connection_closed_between_the_event_and_the_response() {
     let first: Script = Box::new(|conn: &mut Conn, tx: &Sender<Seen>| {
         tx.send(conn.request().unwrap()).unwrap();
+        // The event and the FIN leave in one segment (corked until the shutdown): the close is
+        // there before the client can have read the event and posted, however fast it is.
+        cork(&conn.stream);
         conn.write(EVENT);
-        conn.stream.shutdown(std::net::Shutdown::Both).unwrap();
+        conn.stream.shutdown(std::net::Shutdown::Write).unwrap();
+        // The reading side too; the client may have closed the connection already.
+        let _ = conn.stream.shutdown(std::net::Shutdown::Both);
     });
     let second: Script = Box::new(|conn: &mut Conn, tx: &Sender<Seen>| {
         let post = conn.request().unwrap();
