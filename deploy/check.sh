@@ -9,17 +9,15 @@ deploy="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$deploy")"
 
 cfn_lint() {
-    if command -v cfn-lint >/dev/null 2>&1; then
-        cfn-lint "$@"
-    else
-        python3 -c 'import sys; from cfnlint.runner import main; sys.exit(main())' "$@"
-    fi
+    python3 -c 'import sys; from cfnlint.runner import main; sys.exit(main())' "$@"
 }
 
-if ! command -v cfn-lint >/dev/null 2>&1 && ! python3 -c 'import cfnlint' 2>/dev/null; then
-    echo "check.sh: installing cfn-lint from PyPI" >&2
-    python3 -m pip install --quiet --disable-pip-version-check cfn-lint ||
-        python3 -m pip install --quiet --disable-pip-version-check --user --break-system-packages cfn-lint
+# An exact version: a new cfn-lint brings new rules, and CI must not turn red on its own.
+cfn_lint_version=1.51.0
+if [ "$(python3 -c 'import importlib.metadata as m; print(m.version("cfn-lint"))' 2>/dev/null)" != "$cfn_lint_version" ]; then
+    echo "check.sh: installing cfn-lint $cfn_lint_version from PyPI" >&2
+    python3 -m pip install --quiet --disable-pip-version-check "cfn-lint==$cfn_lint_version" ||
+        python3 -m pip install --quiet --disable-pip-version-check --user --break-system-packages "cfn-lint==$cfn_lint_version"
 fi
 cfn_lint -- "$deploy/template.yaml" "$deploy/cloudformation.yaml"
 echo "cfn-lint: template.yaml and cloudformation.yaml are clean"

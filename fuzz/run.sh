@@ -5,10 +5,10 @@
 #   bash fuzz/run.sh 1800 answer       # a long run of one target
 #   FUZZ_JOBS=2 bash fuzz/run.sh 3600  # a long run, two processes per target
 #
-# Installs cargo-fuzz and the nightly toolchain if missing. The corpus grows in fuzz/corpus/<target>
+# Installs cargo-fuzz and the nightly toolchain (both pinned below) if missing. The corpus grows in fuzz/corpus/<target>
 # (not committed); fuzz/seeds/<target> holds the small committed seeds. A crash stops the run with
 # the failing input in fuzz/artifacts/<target>/; replay it with
-# `cargo +nightly fuzz run -a <target> <file>`. Prints executions and corpus size per target.
+# `cargo +nightly-2026-05-20 fuzz run -a <target> <file>`. Prints executions and corpus size per target.
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-20}
@@ -24,9 +24,13 @@ if [ "$jobs" -gt 1 ]; then
     parallel=(-jobs="$jobs" -workers="$jobs")
 fi
 
-rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
-command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
-cargo +nightly fuzz build -a
+# Exact versions: a tool that changes under CI turns it red on the next new machine.
+nightly=nightly-2026-05-20
+cargo_fuzz=0.13.2
+rustup toolchain list | grep -q "^$nightly" || rustup toolchain install "$nightly" --profile minimal
+[ "$(cargo fuzz --version 2>/dev/null)" = "cargo-fuzz $cargo_fuzz" ] ||
+    cargo install --locked --version "$cargo_fuzz" cargo-fuzz
+cargo "+$nightly" fuzz build -a
 
 summary=()
 for target in "${targets[@]}"; do
@@ -39,7 +43,7 @@ for target in "${targets[@]}"; do
     mkdir -p target
     echo "== $target: ${seconds}s, -max_len=$max_len, jobs=$jobs"
     # -a: debug assertions (overflow checks) on, as in the tests.
-    if ! cargo +nightly fuzz run -a "$target" "corpus/$target" "seeds/$target" -- \
+    if ! cargo "+$nightly" fuzz run -a "$target" "corpus/$target" "seeds/$target" -- \
         -max_total_time="$seconds" -max_len="$max_len" -print_final_stats=1 "${parallel[@]}" \
         >"$log" 2>&1; then
         tail -40 "$log"

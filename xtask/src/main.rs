@@ -204,12 +204,21 @@ fn apt_install(package: &str) -> Result<(), String> {
     apt(&["install", "-y", "-qq", package])
 }
 
+/// The exact `ziglang` (PyPI) that compiles C code for the musl targets: another zig emits other
+/// bytes for mimalloc, and `size-report.md` must be reproduced byte for byte on a fresh machine.
+const ZIGLANG: &str = "0.17.1";
+
 /// Points cargo's C builds (mimalloc) for `arch` at `zig cc` from PyPI's `ziglang`, installing
 /// it if needed. Only the C compiler changes: Rust code still links with the configured linker.
 fn c_compiler_env(cmd: &mut Command, arch: Arch) -> Result<(), String> {
-    if !Command::new("python3").args(["-m", "ziglang", "version"]).output().is_ok_and(|o| o.status.success())
-    {
-        run(Command::new("python3").args(["-m", "pip", "install", "--quiet", "ziglang"]))?;
+    let installed = Command::new("python3")
+        .args(["-c", "import importlib.metadata as m; print(m.version('ziglang'))"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    if installed != ZIGLANG {
+        let spec = format!("ziglang=={ZIGLANG}");
+        run(Command::new("python3").args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", &spec]))?;
     }
     let dir = root().join("target/zig-cc");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
