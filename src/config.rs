@@ -40,6 +40,25 @@ pub enum ConfigError {
     Endpoint(EndpointError),
 }
 
+/// The configuration of a [`Context::for_test`](crate::Context::for_test): every field empty,
+/// the endpoint 127.0.0.1:9001 (never connected to).
+pub(crate) static EMPTY: Config = Config {
+    endpoint: protocol::Endpoint {
+        host: protocol::Host::V4(core::net::Ipv4Addr::LOCALHOST),
+        port: 9001,
+        authority: String::new(),
+        prefix: String::new(),
+    },
+    function_name: String::new(),
+    function_version: String::new(),
+    memory_size_mb: None,
+    log_group_name: String::new(),
+    log_stream_name: String::new(),
+    region: String::new(),
+    initialization_type: String::new(),
+    handler: String::new(),
+};
+
 impl Config {
     /// Reads the process environment.
     pub fn from_env() -> Result<Config, ConfigError> {

@@ -52,6 +52,27 @@ impl Context {
         }
     }
 
+    /// A context for a unit test of a handler: `request_id` as given, every other field empty
+    /// (no deadline, no trace id) and an empty [`Config`]. Set the public fields a test needs:
+    ///
+    /// ```
+    /// use lambda_bootstrap::{Context, Error};
+    ///
+    /// fn handler(event: &[u8], ctx: &Context) -> Result<Vec<u8>, Error> {
+    ///     Ok([ctx.request_id.as_bytes(), b" ", event].concat())
+    /// }
+    ///
+    /// let mut ctx = Context::for_test("req-1");
+    /// ctx.deadline_ms = Some(u64::MAX);
+    /// assert_eq!(handler(b"hi", &ctx).unwrap(), b"req-1 hi");
+    /// assert!(ctx.remaining_ms().unwrap() > 0);
+    /// ```
+    pub fn for_test(request_id: &str) -> Context {
+        let mut ctx = Context::new(&crate::config::EMPTY);
+        ctx.request_id.push_str(request_id);
+        ctx
+    }
+
     /// Milliseconds left until the deadline, never below zero; `None` when the deadline is
     /// unknown.
     pub fn remaining_ms(&self) -> Option<u64> {

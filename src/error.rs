@@ -59,20 +59,32 @@ impl core::fmt::Display for Error {
     }
 }
 
+/// Everything `?` meets in handlers converts: every `std::error::Error + Send + Sync`,
+/// `Box<dyn std::error::Error + Send + Sync>` (what `lambda_runtime` handlers return),
+/// `anyhow::Error` (through anyhow's own conversion, so anyhow is not a dependency), `String` and
+/// `&str`. The errorType is the original type's short name, or [`DEFAULT_ERROR_TYPE`] where that
+/// name says nothing (a box, a string, anyhow's `Error`).
 #[cfg(feature = "std")]
-impl<E: std::error::Error> From<E> for Error {
+impl<E: Into<std::boxed::Box<dyn std::error::Error + Send + Sync>>> From<E> for Error {
     fn from(error: E) -> Error {
         use alloc::string::ToString;
-        Error::new(short_type_name::<E>(), error.to_string())
+        let error_type = short_type_name::<E>();
+        Error::new(error_type, error.into().to_string())
     }
 }
 
-/// `core::num::error::ParseIntError` → `ParseIntError`; `a::Wrapper<b::C>` → `Wrapper`.
-#[cfg(feature = "std")]
-fn short_type_name<T: ?Sized>() -> &'static str {
+/// `core::num::error::ParseIntError` → `ParseIntError`; `a::Wrapper<b::C>` → `Wrapper`; types
+/// that only carry another error or a text (`Box<dyn Error>`, `String`, `&str`) →
+/// [`DEFAULT_ERROR_TYPE`].
+#[cfg(any(feature = "std", feature = "json"))]
+pub(crate) fn short_type_name<T: ?Sized>() -> &'static str {
     let full = core::any::type_name::<T>();
     let path = full.split('<').next().unwrap_or(full);
-    path.rsplit("::").next().unwrap_or(path)
+    let name = path.rsplit("::").next().unwrap_or(path).trim_start_matches('&');
+    match name {
+        "Box" | "String" | "str" | "Cow" => DEFAULT_ERROR_TYPE,
+        name => name,
+    }
 }
 
 #[cfg(all(test, feature = "std"))]
@@ -87,6 +99,29 @@ mod tests {
         let e: Error = std::io::Error::other("disk").into();
         assert_eq!(e.error_type(), "Error");
         assert_eq!(short_type_name::<Vec<std::io::Error>>(), "Vec");
+    }
+
+    #[test]
+    fn boxed_errors_anyhow_and_strings_convert_with_question_mark() {
+        fn boxed() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+            Err("x".parse::<u8>().unwrap_err().into())
+        }
+        fn handler() -> Result<(), Error> {
+            Ok(boxed()?)
+        }
+        let e = handler().unwrap_err();
+        assert_eq!((e.error_type(), e.message()), ("Error", "invalid digit found in string"));
+
+        fn with_anyhow() -> Result<(), Error> {
+            Err(anyhow::anyhow!("no table {}", 7))?
+        }
+        let e = with_anyhow().unwrap_err();
+        assert_eq!((e.error_type(), e.message()), ("Error", "no table 7"));
+
+        let e: Error = "plain text".into();
+        assert_eq!((e.error_type(), e.message()), ("Error", "plain text"));
+        let e: Error = String::from("owned text").into();
+        assert_eq!((e.error_type(), e.message()), ("Error", "owned text"));
     }
 
     #[test]

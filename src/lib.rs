@@ -5,11 +5,14 @@
 //! on the calling thread: no async runtime, no threads, no boxing on the hot path.
 //!
 //! ```no_run
+//! // The derives write `miniserde::…` paths: `self` brings the re-export into scope, so
+//! // `lambda-bootstrap` can be the only dependency.
+//! use lambda_bootstrap::miniserde::{self, Deserialize, Serialize};
 //! use lambda_bootstrap::{Context, Error};
 //!
-//! #[derive(miniserde::Deserialize)]
+//! #[derive(Deserialize)]
 //! struct Request { name: String }
-//! #[derive(miniserde::Serialize)]
+//! #[derive(Serialize)]
 //! struct Response { greeting: String }
 //!
 //! fn main() {
@@ -34,8 +37,15 @@
 //! A handler that takes `&mut Vec<u8>` gets the event's own buffer, to keep or return without a
 //! copy (`std::mem::take(event)`).
 //!
+//! What miniserde's derives support: field renames (`#[serde(rename = "orderId")]`), `Option`
+//! fields (absent or `null` → `None`), `Vec`, `BTreeMap`, and with `std` also `HashMap`. Not
+//! supported: container attributes such as `rename_all` (they compile and are ignored), `default`,
+//! `flatten`, `skip_serializing_if`, enums with data. An event that does not fit the type is
+//! `Runtime.UnmarshalError` naming the type and the path of the value refused, e.g.
+//! `Request: at $.items[2].price, a string is not accepted`.
+//!
 //! Errors, panics and init failures are reported to the Runtime API; see [`Error`], [`run`] and
-//! [`report_init_error`].
+//! [`report_init_error`]. A handler's unit test builds its context with [`Context::for_test`].
 //!
 //! # Modules
 //! - `protocol`: paths, header names and the error body (no I/O);
@@ -163,24 +173,7 @@ pub mod fuzzing {
     /// A [`Context`](crate::Context) filled from `headers` the way the runtime fills it from the
     /// headers of a `/next` answer.
     pub fn context(headers: &[(&str, &[u8])]) -> crate::Context {
-        use alloc::string::String;
-        static CONFIG: crate::Config = crate::Config {
-            endpoint: crate::protocol::Endpoint {
-                host: crate::protocol::Host::V4(core::net::Ipv4Addr::LOCALHOST),
-                port: 9001,
-                authority: String::new(),
-                prefix: String::new(),
-            },
-            function_name: String::new(),
-            function_version: String::new(),
-            memory_size_mb: None,
-            log_group_name: String::new(),
-            log_stream_name: String::new(),
-            region: String::new(),
-            initialization_type: String::new(),
-            handler: String::new(),
-        };
-        let mut ctx = crate::Context::new(&CONFIG);
+        let mut ctx = crate::Context::for_test("");
         for (name, value) in headers {
             ctx.absorb(name, value);
         }

@@ -43,7 +43,7 @@ fn hello_on_aarch64() {
 fn reconnect_and_panic_report_on_aarch64() {
     let emu = Emulator::start();
     emu.push(Event::new(b"first".to_vec()).fault(Fault::CloseMidBody));
-    emu.push(Event::new(b"panic".to_vec()));
+    emu.push(Event::new(br#"{"panic":true}"#.to_vec()));
     let process = spawn_arm(&emu, "panic");
     let posts = emu.wait_posts(2, LIMIT);
     let outcome = process.wait(LIMIT);

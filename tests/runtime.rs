@@ -128,8 +128,9 @@ fn handler_errors_are_posted_with_their_type() {
 #[test]
 fn panic_under_abort_is_reported_before_the_process_dies() {
     let emu = Emulator::start();
-    emu.push(Event::new(b"first".to_vec()));
-    let event = Event::new(b"panic".to_vec()).header("Lambda-Runtime-Invocation-Id", "inv-77");
+    // Raw bytes `panic` are echoed: only the JSON `{"panic":true}` panics (Lambda delivers JSON only).
+    emu.push(Event::new(b"panic".to_vec()));
+    let event = Event::new(br#"{"panic": true}"#.to_vec()).header("Lambda-Runtime-Invocation-Id", "inv-77");
     let id = event.request_id().to_string();
     emu.push(event);
     let process = spawn(&emu, "panic");
@@ -137,7 +138,7 @@ fn panic_under_abort_is_reported_before_the_process_dies() {
     let outcome = process.wait(LIMIT);
     assert!(!outcome.timed_out);
     assert_eq!(outcome.signal(), Some(SIGABRT), "aborts: {:?}\n{}", outcome.status, outcome.stderr);
-    assert_eq!(body(&posts[0]), "first");
+    assert_eq!(body(&posts[0]), "panic");
     assert_eq!(posts[1].kind, Kind::Error(id));
     assert_eq!(posts[1].header("lambda-runtime-function-error-type"), Some("Panic"));
     assert_eq!(posts[1].header("lambda-runtime-invocation-id"), Some("inv-77"));
@@ -156,8 +157,8 @@ const SIGABRT: i32 = 6;
 #[test]
 fn panic_under_unwind_is_reported_and_the_loop_goes_on() {
     let emu = Emulator::start();
-    emu.push(Event::new(b"panic".to_vec()));
-    emu.push(Event::new(b"after".to_vec()));
+    emu.push(Event::new(br#"{"panic":true}"#.to_vec()));
+    emu.push(Event::new(br#"{"panic":false}"#.to_vec()));
     let binary = example_in(Arch::X86_64, "unwind", "panic");
     let process = emu.spawn(emu.command(binary));
     let (posts, outcome) = posts_then_kill(&emu, process, 2);
@@ -166,7 +167,7 @@ fn panic_under_unwind_is_reported_and_the_loop_goes_on() {
         body(&posts[0]),
         r#"{"errorMessage":"the handler gave up","errorType":"Panic","stackTrace":[]}"#
     );
-    assert_eq!(body(&posts[1]), "after");
+    assert_eq!(body(&posts[1]), r#"{"panic":false}"#);
     assert!(matches!(posts[1].kind, Kind::Response(_)));
     assert!(outcome.timed_out || outcome.signal() == Some(9), "still running when killed");
 }

@@ -218,7 +218,14 @@ fn c_compiler_env(cmd: &mut Command, arch: Arch) -> Result<(), String> {
         .unwrap_or_default();
     if installed != ZIGLANG {
         let spec = format!("ziglang=={ZIGLANG}");
-        run(Command::new("python3").args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", &spec]))?;
+        run(Command::new("python3").args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            &spec,
+        ]))?;
     }
     let dir = root().join("target/zig-cc");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -421,6 +428,7 @@ fn test() -> Result<(), String> {
     c_compiler_env(&mut mimalloc, Arch::X86_64)?;
     c_compiler_env(&mut mimalloc, Arch::Arm64)?;
     run(mimalloc.env("LB_FEATURES", "mimalloc"))?;
+    publishable()?;
     run(cargo().args(["xtask", "size", "--check"]))?;
     // A few runs only, so the benchmark cannot rot; it writes nothing (no timing gates CI).
     run(cargo().args(["xtask", "bench", "--quick"]))?;
@@ -431,6 +439,28 @@ fn test() -> Result<(), String> {
     run(Command::new("bash").arg(root().join("fuzz/run.sh")).arg("10"))?;
     // cfn-lint on deploy/*.yaml (installed from PyPI if missing) and SAM's make targets.
     run(Command::new("bash").arg(root().join("deploy/check.sh")))
+}
+
+/// `cargo package` builds the library from its packaged sources (no path dependencies, the
+/// files it lists), and the documentation examples pass there too, outside this workspace.
+fn publishable() -> Result<(), String> {
+    run(cargo().args(["package", "--quiet", "-p", "lambda-bootstrap", "--allow-dirty"]))?;
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).map_err(|e| e.to_string())?;
+    let version = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("version = "))
+        .map(|v| v.trim_matches('"'))
+        .ok_or("no version in Cargo.toml")?;
+    let packaged = root().join(format!("target/package/lambda-bootstrap-{version}"));
+    let outside = std::env::temp_dir().join(format!("lambda-bootstrap-packaged-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&outside);
+    run(Command::new("cp").arg("-r").arg(&packaged).arg(&outside))?;
+    let doc_tests = run(cargo()
+        .args(["test", "--quiet", "--doc", "--target-dir"])
+        .arg(root().join("target/packaged"))
+        .current_dir(&outside));
+    let _ = std::fs::remove_dir_all(&outside);
+    doc_tests
 }
 
 #[cfg(test)]
