@@ -59,7 +59,7 @@ pub fn decode(text: &str) -> Result<Vec<u8>, Base64Error> {
         [rest @ .., b'=', b'='] | [rest @ .., b'='] => rest,
         all => all,
     };
-    if unpadded.len() % 4 == 1 || (unpadded.len() != bytes.len() && bytes.len() % 4 != 0) {
+    if unpadded.len() % 4 == 1 || (unpadded.len() != bytes.len() && !bytes.len().is_multiple_of(4)) {
         return Err(Base64Error::InvalidLength);
     }
     let mut out = Vec::with_capacity(unpadded.len() / 4 * 3 + 2);

@@ -11,7 +11,7 @@ use miniserde::ser::Fragment;
 use miniserde::{Deserialize, Serialize};
 
 use crate::base64::Base64Data;
-use crate::json::Object;
+use crate::object::Object;
 
 pub use crate::batch::{BatchItemFailure, BatchResponse as StreamsEventResponse};
 

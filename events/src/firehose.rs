@@ -10,7 +10,7 @@ use miniserde::ser::Fragment;
 use miniserde::{Deserialize, Serialize};
 
 use crate::base64::Base64Data;
-use crate::json::Object;
+use crate::object::Object;
 
 /// A batch to transform.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]

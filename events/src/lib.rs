@@ -29,6 +29,8 @@ extern crate alloc;
 
 pub mod base64;
 mod json;
+#[cfg(any(feature = "http", feature = "dynamodb", feature = "firehose"))]
+mod object;
 
 pub use json::{DecodeError, RawJson, StringNumber, decode};
 

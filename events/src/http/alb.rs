@@ -11,7 +11,7 @@ use miniserde::ser::Fragment;
 use miniserde::{Deserialize, Serialize};
 
 use super::{MultiParams, Params};
-use crate::json::Object;
+use crate::object::Object;
 
 /// A request.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]

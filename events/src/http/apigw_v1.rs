@@ -7,7 +7,7 @@ use miniserde::{Deserialize, Serialize};
 
 use super::{MultiParams, Params};
 use crate::RawJson;
-use crate::json::Object;
+use crate::object::Object;
 
 /// A proxied request.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]

@@ -8,7 +8,7 @@ use miniserde::{Deserialize, Serialize};
 
 use super::Params;
 use crate::RawJson;
-use crate::json::Object;
+use crate::object::Object;
 
 /// A request. Repeated headers and query parameters arrive joined with commas; `Cookie` headers
 /// arrive as `cookies`.

@@ -8,7 +8,7 @@ use miniserde::ser::Fragment;
 
 use super::{MultiParams, Params, Source};
 use crate::base64;
-use crate::json::Object;
+use crate::object::Object;
 
 /// An HTTP response for API Gateway (1.0 or 2.0), a Function URL or an ALB.
 ///
