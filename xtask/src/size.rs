@@ -5,6 +5,10 @@
 //! Every row is compared with `examples/reference.rs`, a plain std `TcpStream` echo built in the
 //! same run: its size moves with the toolchain, so the crate's own cost is the delta.
 //!
+//! `sqs_batch on lambda_runtime` is the `sqs_batch` example's function on `lambda_runtime` +
+//! `aws_lambda_events` (`bench/sqs-baseline`, its own workspace and Cargo.lock): a comparison
+//! row, shown with its delta but never budgeted.
+//!
 //! Without `--check`, when a nightly toolchain with `rust-src` and a target's std is installed,
 //! the `nostd`, `echo std` and `hello default` rows are built once more with `-Zbuild-std` and
 //! `panic = "immediate-abort"` into a `## Nightly sizes` section: for information, never budgeted
@@ -27,25 +31,57 @@ struct Row {
     features: &'static [&'static str],
     /// Needs a C compiler for the target (mimalloc's C code).
     c_code: bool,
+    /// A comparison program outside the workspace (its own `Cargo.toml` and `Cargo.lock`):
+    /// `example` is then its binary, built with `--locked` into `target/<example>`. Such a row
+    /// has no budget.
+    manifest: Option<&'static str>,
 }
 
 const ROWS: &[Row] = &[
-    Row { name: "reference", example: "reference", features: &[], c_code: false },
-    Row { name: "nostd", example: "nostd", features: &["--no-default-features"], c_code: false },
+    Row { name: "reference", example: "reference", features: &[], c_code: false, manifest: None },
+    Row {
+        name: "nostd",
+        example: "nostd",
+        features: &["--no-default-features"],
+        c_code: false,
+        manifest: None,
+    },
     Row {
         name: "echo std",
         example: "echo",
         features: &["--no-default-features", "--features", "std"],
         c_code: false,
+        manifest: None,
     },
-    Row { name: "hello default", example: "hello", features: &[], c_code: false },
-    Row { name: "hello mimalloc", example: "hello", features: &["--features", "mimalloc"], c_code: true },
-    Row { name: "echo ureq", example: "echo", features: &["--features", "ureq"], c_code: false },
+    Row { name: "hello default", example: "hello", features: &[], c_code: false, manifest: None },
+    Row { name: "sqs_batch", example: "sqs_batch", features: &[], c_code: false, manifest: None },
+    Row {
+        name: "sqs_batch on lambda_runtime",
+        example: "sqs-baseline",
+        features: &[],
+        c_code: false,
+        manifest: Some("bench/sqs-baseline/Cargo.toml"),
+    },
+    Row {
+        name: "hello mimalloc",
+        example: "hello",
+        features: &["--features", "mimalloc"],
+        c_code: true,
+        manifest: None,
+    },
+    Row {
+        name: "echo ureq",
+        example: "echo",
+        features: &["--features", "ureq"],
+        c_code: false,
+        manifest: None,
+    },
     Row {
         name: "hello ureq,json,mimalloc",
         example: "hello",
         features: &["--features", "ureq,json,mimalloc"],
         c_code: true,
+        manifest: None,
     },
 ];
 
@@ -60,6 +96,8 @@ enum Budget {
 
 struct Measured {
     row: &'static str,
+    /// Held to a budget (comparison programs are not).
+    budgeted: bool,
     arch: Arch,
     size: u64,
     zipped: u64,
@@ -132,7 +170,8 @@ fn measure_all() -> Result<Vec<Measured>, String> {
         for row in ROWS {
             let binary = build(row, arch)?;
             let size = file_size(&binary)?;
-            out.push(Measured { row: row.name, arch, size, zipped: zipped_size(&binary)? });
+            let budgeted = row.manifest.is_none();
+            out.push(Measured { row: row.name, budgeted, arch, size, zipped: zipped_size(&binary)? });
         }
     }
     Ok(out)
@@ -140,6 +179,9 @@ fn measure_all() -> Result<Vec<Measured>, String> {
 
 /// Builds one row in the size profile; returns a copy of the binary under `target/size/`.
 fn build(row: &Row, arch: Arch) -> Result<PathBuf, String> {
+    if let Some(manifest) = row.manifest {
+        return build_outside(row, manifest, arch);
+    }
     let target_dir = root().join("target/size");
     let mut cmd = cargo();
     cmd.args(["build", "--quiet", "--release", "--target", arch.triple(), "--example", row.example]);
@@ -150,6 +192,20 @@ fn build(row: &Row, arch: Arch) -> Result<PathBuf, String> {
     run(&mut cmd)?;
     let built = target_dir.join(arch.triple()).join("release/examples").join(row.example);
     let copy = target_dir.join("rows").join(arch.triple()).join(row.name.replace([' ', ','], "-"));
+    std::fs::create_dir_all(copy.parent().expect("has a parent")).map_err(|e| e.to_string())?;
+    std::fs::copy(&built, &copy).map_err(|e| format!("{}: {e}", built.display()))?;
+    Ok(copy)
+}
+
+/// Builds a comparison program outside the workspace in its own size profile, with its own
+/// Cargo.lock; returns a copy of the binary under `target/size/`.
+fn build_outside(row: &Row, manifest: &str, arch: Arch) -> Result<PathBuf, String> {
+    let target_dir = root().join("target").join(row.example);
+    let mut cmd = cargo();
+    cmd.args(["build", "--quiet", "--locked", "--release", "--target", arch.triple(), "--manifest-path"]);
+    run(cmd.arg(root().join(manifest)).arg("--target-dir").arg(&target_dir))?;
+    let built = target_dir.join(arch.triple()).join("release").join(row.example);
+    let copy = root().join("target/size/rows").join(arch.triple()).join(row.name.replace([' ', ','], "-"));
     std::fs::create_dir_all(copy.parent().expect("has a parent")).map_err(|e| e.to_string())?;
     std::fs::copy(&built, &copy).map_err(|e| format!("{}: {e}", built.display()))?;
     Ok(copy)
@@ -229,7 +285,7 @@ fn budget_for<'a>(budgets: &'a [(String, Arch, Budget)], m: &Measured) -> Option
 
 fn over_budget(measured: &[Measured], budgets: &[(String, Arch, Budget)]) -> Result<Vec<String>, String> {
     let mut over = Vec::new();
-    for m in measured.iter().filter(|m| m.row != "reference") {
+    for m in measured.iter().filter(|m| m.row != "reference" && m.budgeted) {
         let budget = budget_for(budgets, m).ok_or(format!("no budget for {} on {}", m.row, m.arch.name()))?;
         let limit = limit(*budget, reference_size(measured, m.arch));
         if m.size > limit {
@@ -269,6 +325,8 @@ fn report(measured: &[Measured], budgets: &[(String, Arch, Budget)]) -> Result<S
         let reference = reference_size(measured, m.arch);
         let (delta, budget, verdict) = if m.row == "reference" {
             ("—".to_string(), "—".to_string(), "")
+        } else if !m.budgeted {
+            (format!("{:+}", m.size as i64 - reference as i64), "—".to_string(), "comparison")
         } else {
             let budget =
                 budget_for(budgets, m).ok_or(format!("no budget for {} on {}", m.row, m.arch.name()))?;
