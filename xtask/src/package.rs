@@ -14,10 +14,11 @@
 //!
 //! - `--manifest-path PATH` builds a user's own crate: its only binary, or `--bin NAME` /
 //!   `--example NAME`; the package lands in that project's target directory (from
-//!   `cargo metadata`). Cargo runs from this workspace, so this workspace's
-//!   `.cargo/config.toml` applies (static musl, `rust-lld` for aarch64); the other project's
-//!   `.cargo/config.toml` does not.
-//! - `--binary FILE --arch A` packages a binary built some other way (e.g. `cargo zigbuild`).
+//!   `cargo metadata`). Cargo runs from the caller's directory with the size profile and this
+//!   workspace's link settings as `--config` overrides (see `builds.rs`).
+//! - `--binary FILE --arch A` packages a binary built some other way (e.g. `cargo zigbuild`,
+//!   `cargo lambda build`): a static ELF, or one dynamically linked against glibc that
+//!   `provided.al2023` can run (glibc 2.34), with a note saying so.
 //! - `--out DIR` writes `DIR/<name>/<arch>/…` instead of `<target>/lambda/<name>/<arch>/…`.
 //!
 //! The zip has one entry, `bootstrap`: made by Unix, external attributes `0o100755 << 16`,
@@ -152,7 +153,7 @@ struct Job {
 
 enum How {
     Prebuilt(PathBuf),
-    Build { manifest: Option<PathBuf>, example: bool, target_dir: PathBuf },
+    Build { manifest: Option<PathBuf>, example: bool },
 }
 
 impl Job {
@@ -175,25 +176,22 @@ impl Job {
         };
         let target_dir = PathBuf::from(meta.target_directory);
         let out = opts.out.clone().unwrap_or_else(|| target_dir.join("lambda"));
-        Ok(Job { name, out, how: How::Build { manifest: manifest.clone(), example, target_dir } })
+        Ok(Job { name, out, how: How::Build { manifest: manifest.clone(), example } })
     }
 
     /// The binary for `arch`: built with `--release`, or the file given with `--binary`.
     fn binary(&self, arch: Arch) -> Result<PathBuf, String> {
-        let (manifest, example, target_dir) = match &self.how {
+        let (manifest, example) = match &self.how {
             How::Prebuilt(path) => return Ok(path.clone()),
-            How::Build { manifest, example, target_dir } => (manifest, *example, target_dir),
+            How::Build { manifest, example, .. } => (manifest, *example),
         };
         super::add_targets(&[arch])?;
-        let mut cmd = super::cargo();
-        cmd.args(["build", "--quiet", "--release", "--target", arch.triple()]);
-        if let Some(manifest) = manifest {
-            cmd.arg("--manifest-path").arg(manifest);
-        }
+        let mut cmd = match manifest {
+            Some(manifest) => super::builds::user(manifest, arch),
+            None => super::builds::workspace(arch),
+        };
         cmd.args([if example { "--example" } else { "--bin" }, &self.name]);
-        super::run(&mut cmd)?;
-        let release = target_dir.join(arch.triple()).join("release");
-        Ok(if example { release.join("examples") } else { release }.join(&self.name))
+        super::invoke::executable(&mut cmd)
     }
 }
 
@@ -222,11 +220,13 @@ struct Target {
     kind: Vec<String>,
 }
 
-/// `cargo metadata --no-deps` of this workspace or of `manifest`.
+/// `cargo metadata --no-deps` of this workspace, or of `manifest` from the caller's directory
+/// (where its build runs, see `builds.rs`).
 fn metadata(manifest: Option<&Path>) -> Result<Metadata, String> {
     let mut cmd = super::cargo();
     cmd.args(["metadata", "--format-version", "1", "--no-deps"]);
     if let Some(manifest) = manifest {
+        cmd.current_dir(std::env::current_dir().map_err(|e| format!("no current directory: {e}"))?);
         cmd.arg("--manifest-path").arg(manifest);
     }
     let output = cmd.output().map_err(|e| format!("cannot run cargo metadata: {e}"))?;
@@ -237,6 +237,12 @@ fn metadata(manifest: Option<&Path>) -> Result<Metadata, String> {
     }
     let json = String::from_utf8_lossy(&output.stdout);
     miniserde::json::from_str(&json).map_err(|_| "cannot read cargo metadata's output".to_string())
+}
+
+/// The name of the only binary target of the crate at `manifest` (an error lists them when it
+/// has several).
+pub fn only_binary_of(manifest: &Path) -> Result<String, String> {
+    only_binary(&metadata(Some(manifest))?, Some(manifest))
 }
 
 /// The name of the only binary target of the package at `manifest` (or of all the workspace's
@@ -265,7 +271,10 @@ fn only_binary(meta: &Metadata, manifest: Option<&Path>) -> Result<String, Strin
 /// Checks `binary`, writes `dir/bootstrap` and `dir/bootstrap.zip`; returns the line to print.
 fn package(binary: &Path, arch: Arch, dir: &Path) -> Result<String, String> {
     let bytes = std::fs::read(binary).map_err(|e| format!("cannot read {}: {e}", binary.display()))?;
-    check_elf(&bytes, arch).map_err(|why| format!("{}: {why}", binary.display()))?;
+    let linking = super::elf::check(&bytes, arch).map_err(|why| format!("{}: {why}", binary.display()))?;
+    if let super::elf::Linking::Glibc(note) = linking {
+        eprintln!("{}: {note}", binary.display());
+    }
     let zip = zip_one("bootstrap", &bytes, source_date_epoch()?)?;
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let bootstrap = dir.join("bootstrap");
@@ -302,113 +311,6 @@ fn make_executable(_: &Path) -> Result<(), String> {
 /// `path` relative to the current directory when it lies below it.
 fn shown(path: &Path) -> &Path {
     std::env::current_dir().ok().and_then(|cwd| path.strip_prefix(cwd).ok()).unwrap_or(path)
-}
-
-// ---------------------------------------------------------------------------------------------
-// The ELF check: a static executable for the requested machine
-
-const EM_X86_64: u16 = 62;
-const EM_AARCH64: u16 = 183;
-const ET_EXEC: u16 = 2;
-const ET_DYN: u16 = 3;
-const PT_DYNAMIC: u32 = 2;
-const PT_INTERP: u32 = 3;
-const DT_NULL: u64 = 0;
-const DT_NEEDED: u64 = 1;
-
-/// Why `elf` cannot be a `bootstrap` for `arch`, if it cannot. Static means no program
-/// interpreter (`PT_INTERP`) and no needed shared library (`DT_NEEDED`); static-pie passes.
-fn check_elf(elf: &[u8], arch: Arch) -> Result<(), String> {
-    if elf.get(..4) != Some(b"\x7fELF".as_slice()) {
-        return Err("not an ELF file".into());
-    }
-    if elf.get(4) != Some(&2) {
-        return Err("not a 64-bit ELF file".into());
-    }
-    if elf.get(5) != Some(&1) {
-        return Err("not a little-endian ELF file".into());
-    }
-    let (kind, machine, entry) = (u16_at(elf, 16)?, u16_at(elf, 18)?, u64_at(elf, 24)?);
-    let want = match arch {
-        Arch::X86_64 => EM_X86_64,
-        Arch::Arm64 => EM_AARCH64,
-    };
-    if machine != want {
-        return Err(format!("built for {}, not {}", machine_name(machine), arch.name()));
-    }
-    if (kind != ET_EXEC && kind != ET_DYN) || entry == 0 {
-        return Err("not an executable (a shared library or object file?)".into());
-    }
-    for header in program_headers(elf)? {
-        let (kind, offset, size) = header?;
-        if kind == PT_INTERP {
-            let interpreter = cstr(slice(elf, offset, size)?);
-            return Err(format!("dynamically linked (needs {interpreter}): build for a musl target"));
-        }
-        if kind == PT_DYNAMIC && needs_libraries(slice(elf, offset, size)?) {
-            return Err("dynamically linked (needs shared libraries): build for a musl target".into());
-        }
-    }
-    Ok(())
-}
-
-fn machine_name(machine: u16) -> String {
-    match machine {
-        EM_X86_64 => "x86_64".into(),
-        EM_AARCH64 => "arm64".into(),
-        other => format!("ELF machine {other}"),
-    }
-}
-
-/// Each program header's (type, file offset, file size).
-fn program_headers(elf: &[u8]) -> Result<impl Iterator<Item = Result<(u32, u64, u64), String>>, String> {
-    let (offset, size, count) = (u64_at(elf, 32)?, u16_at(elf, 54)?, u16_at(elf, 56)?);
-    if count > 0 && size < 56 {
-        return Err(format!("malformed ELF: program headers of {size} bytes"));
-    }
-    Ok((0..u64::from(count)).map(move |i| {
-        let at = i.checked_mul(u64::from(size)).and_then(|o| o.checked_add(offset)).ok_or_else(truncated)?;
-        let at = usize::try_from(at).map_err(|_| truncated())?;
-        Ok((u32_at(elf, at)?, u64_at(elf, at.saturating_add(8))?, u64_at(elf, at.saturating_add(32))?))
-    }))
-}
-
-/// Whether a dynamic section lists a `DT_NEEDED` library (a static-pie's lists none).
-fn needs_libraries(dynamic: &[u8]) -> bool {
-    let tags = dynamic.chunks_exact(16).map(|entry| u64_at(entry, 0).unwrap_or(DT_NULL));
-    tags.take_while(|&tag| tag != DT_NULL).any(|tag| tag == DT_NEEDED)
-}
-
-fn slice(elf: &[u8], offset: u64, size: u64) -> Result<&[u8], String> {
-    let start = usize::try_from(offset).map_err(|_| truncated())?;
-    let end = usize::try_from(size).ok().and_then(|s| start.checked_add(s)).ok_or_else(truncated)?;
-    elf.get(start..end).ok_or_else(truncated)
-}
-
-fn cstr(bytes: &[u8]) -> String {
-    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-    String::from_utf8_lossy(&bytes[..end]).into_owned()
-}
-
-fn truncated() -> String {
-    "truncated or malformed ELF file".into()
-}
-
-fn field<const N: usize>(bytes: &[u8], at: usize) -> Result<[u8; N], String> {
-    let end = at.checked_add(N).ok_or_else(truncated)?;
-    bytes.get(at..end).and_then(|b| b.try_into().ok()).ok_or_else(truncated)
-}
-
-fn u16_at(bytes: &[u8], at: usize) -> Result<u16, String> {
-    field(bytes, at).map(u16::from_le_bytes)
-}
-
-fn u32_at(bytes: &[u8], at: usize) -> Result<u32, String> {
-    field(bytes, at).map(u32::from_le_bytes)
-}
-
-fn u64_at(bytes: &[u8], at: usize) -> Result<u64, String> {
-    field(bytes, at).map(u64::from_le_bytes)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -761,84 +663,6 @@ mod tests {
         let zip = zip_one("bootstrap", b"", DOS_EPOCH).unwrap();
         assert_eq!((le16(&zip, 4), le16(&zip, 8), le32(&zip, 18), le32(&zip, 22)), (10, 0, 0, 0));
         assert_eq!(zip.len(), 30 + 9 + 46 + 9 + 22);
-    }
-
-    /// A 64-bit little-endian ELF header with the given program headers (type, offset, size)
-    /// and `tail` appended at offset 0x200.
-    fn elf(machine: u16, kind: u16, headers: &[(u32, u64, u64)], tail: &[u8]) -> Vec<u8> {
-        let mut b = vec![0u8; 0x200];
-        b[..6].copy_from_slice(b"\x7fELF\x02\x01");
-        b[16..18].copy_from_slice(&kind.to_le_bytes());
-        b[18..20].copy_from_slice(&machine.to_le_bytes());
-        b[24..32].copy_from_slice(&0x401000u64.to_le_bytes());
-        b[32..40].copy_from_slice(&64u64.to_le_bytes());
-        b[54..56].copy_from_slice(&56u16.to_le_bytes());
-        b[56..58].copy_from_slice(&(headers.len() as u16).to_le_bytes());
-        for (i, &(p_type, offset, size)) in headers.iter().enumerate() {
-            let at = 64 + 56 * i;
-            b[at..at + 4].copy_from_slice(&p_type.to_le_bytes());
-            b[at + 8..at + 16].copy_from_slice(&offset.to_le_bytes());
-            b[at + 32..at + 40].copy_from_slice(&size.to_le_bytes());
-        }
-        b.extend_from_slice(tail);
-        b
-    }
-
-    fn dynamic(tags: &[u64]) -> Vec<u8> {
-        tags.iter().flat_map(|&t| [t.to_le_bytes(), 0u64.to_le_bytes()]).flatten().collect()
-    }
-
-    #[test]
-    fn elf_check_accepts_static_and_static_pie() {
-        let load = (1, 0, 0x200);
-        assert_eq!(check_elf(&elf(EM_X86_64, ET_EXEC, &[load], b""), Arch::X86_64), Ok(()));
-        assert_eq!(check_elf(&elf(EM_AARCH64, ET_EXEC, &[load], b""), Arch::Arm64), Ok(()));
-        // static-pie: ET_DYN with a dynamic section that needs nothing (DT_RELA, DT_FLAGS_1, DT_NULL).
-        let dyn_section = dynamic(&[7, 0x6fff_fffb, 0]);
-        let pie =
-            elf(EM_X86_64, ET_DYN, &[load, (PT_DYNAMIC, 0x200, dyn_section.len() as u64)], &dyn_section);
-        assert_eq!(check_elf(&pie, Arch::X86_64), Ok(()));
-    }
-
-    #[test]
-    fn elf_check_refuses_what_lambda_cannot_run() {
-        let err = |b: &[u8], arch| check_elf(b, arch).unwrap_err();
-        assert_eq!(err(b"#!/bin/sh\necho hi\n", Arch::X86_64), "not an ELF file");
-        assert_eq!(err(b"\x7fELF\x01\x01", Arch::X86_64), "not a 64-bit ELF file");
-        assert_eq!(err(b"\x7fELF\x02\x02", Arch::X86_64), "not a little-endian ELF file");
-        let x86 = elf(EM_X86_64, ET_EXEC, &[], b"");
-        assert_eq!(err(&x86, Arch::Arm64), "built for x86_64, not arm64");
-        assert_eq!(err(&elf(40, ET_EXEC, &[], b""), Arch::Arm64), "built for ELF machine 40, not arm64");
-        assert!(err(&elf(EM_X86_64, 1, &[], b""), Arch::X86_64).starts_with("not an executable"));
-        let interp = b"/lib64/ld-linux-x86-64.so.2\0";
-        let dynamic_exe = elf(EM_X86_64, ET_DYN, &[(PT_INTERP, 0x200, interp.len() as u64)], interp);
-        assert_eq!(
-            err(&dynamic_exe, Arch::X86_64),
-            "dynamically linked (needs /lib64/ld-linux-x86-64.so.2): build for a musl target"
-        );
-        let needs = dynamic(&[DT_NEEDED, 0]);
-        let no_interp = elf(EM_X86_64, ET_DYN, &[(PT_DYNAMIC, 0x200, needs.len() as u64)], &needs);
-        assert!(err(&no_interp, Arch::X86_64).contains("needs shared libraries"));
-    }
-
-    #[test]
-    fn elf_check_never_panics_on_truncated_or_lying_headers() {
-        let interp = b"/lib/ld-musl-aarch64.so.1\0";
-        let full = elf(EM_AARCH64, ET_DYN, &[(PT_INTERP, 0x200, interp.len() as u64)], interp);
-        for len in 0..full.len() {
-            assert!(check_elf(&full[..len], Arch::Arm64).is_err(), "prefix of {len} bytes");
-        }
-        let lies = [(PT_INTERP, u64::MAX, 8), (PT_INTERP, 0x200, u64::MAX), (PT_DYNAMIC, 0x1000, 16)];
-        for header in lies {
-            let bad = elf(EM_AARCH64, ET_EXEC, &[header], b"");
-            assert_eq!(check_elf(&bad, Arch::Arm64).unwrap_err(), truncated());
-        }
-        let mut far = elf(EM_AARCH64, ET_EXEC, &[(1, 0, 0)], b"");
-        far[32..40].copy_from_slice(&u64::MAX.to_le_bytes());
-        assert_eq!(check_elf(&far, Arch::Arm64).unwrap_err(), truncated());
-        let mut small = elf(EM_AARCH64, ET_EXEC, &[(1, 0, 0)], b"");
-        small[54..56].copy_from_slice(&8u16.to_le_bytes());
-        assert!(check_elf(&small, Arch::Arm64).unwrap_err().contains("program headers of 8 bytes"));
     }
 
     #[test]
