@@ -12,11 +12,13 @@
 //! - `size [--check]`: the size report and its budgets (see `size.rs`).
 //! - `bench [--quick]`: start-up and latency against the async baseline (see `bench.rs`).
 //! - `soak [--quick]`: one echo process through many invocations (see `soak.rs`).
+//! - `cargo-lambda`: a user's crate through cargo-lambda (see `cargo_lambda.rs`).
 //! - `test`: formatting, clippy, docs, the whole test suite (both arches, both transports), the
 //!   size budgets and the deployment templates.
 
 mod bench;
 mod builds;
+mod cargo_lambda;
 mod elf;
 mod invoke;
 mod package;
@@ -26,7 +28,7 @@ mod soak;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-const USAGE: &str = "usage: cargo xtask <setup | build | invoke | package | size | bench | test> [options]
+const USAGE: &str = "usage: cargo xtask <setup | build | invoke | package | size | bench | soak | cargo-lambda | test> [options]
   build   [--arch x86_64|arm64] [--example NAME | --bin NAME | --manifest-path PATH]
                                                       static musl bootstrap (default: hello)
   invoke  [--arch x86_64|arm64] [--example NAME | --bin NAME | --manifest-path PATH]
@@ -39,6 +41,7 @@ const USAGE: &str = "usage: cargo xtask <setup | build | invoke | package | size
                                                       size-report.md and its budgets
   bench   [--quick] [--unpin] [--alloc]               start-up and latency against lambda_runtime (tokio)
   soak    [--invocations N | --quick]                 one process, many invocations: nothing lost, RSS flat
+  cargo-lambda                                        a user's crate built, packaged and invoked with cargo-lambda
   test                                                fmt, clippy, docs, every test, sizes, bench, soak, fuzz, deploy
 `cargo xtask <command> --help` tells more.";
 
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Some("package") => package::main(&args[1..]),
         Some("size") => size::main(&args[1..]),
         Some("soak") => soak::main(&args[1..]),
+        Some("cargo-lambda") => cargo_lambda::main(&args[1..]),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             Ok(())
@@ -113,9 +117,10 @@ fn root() -> PathBuf {
 }
 
 /// A path the user gave, made absolute against the directory `cargo xtask` was run in (cargo
-/// runs its alias there), since xtask's own cargo commands run from the checkout.
+/// runs its alias there), since xtask's own cargo commands run from the checkout; without `..`
+/// when it exists (it is a prefix to remap, see `builds.rs`).
 fn user_path(path: &str) -> Result<PathBuf, String> {
-    std::path::absolute(path).map_err(|e| format!("{path}: {e}"))
+    std::fs::canonicalize(path).or_else(|_| std::path::absolute(path)).map_err(|e| format!("{path}: {e}"))
 }
 
 fn cargo() -> Command {
@@ -189,25 +194,32 @@ fn apt_install(package: &str) -> Result<(), String> {
 /// bytes for mimalloc, and `size-report.md` must be reproduced byte for byte on a fresh machine.
 const ZIGLANG: &str = "0.17.1";
 
-/// Points cargo's C builds (mimalloc) for `arch` at `zig cc` from PyPI's `ziglang`, installing
-/// it if needed. Only the C compiler changes: Rust code still links with the configured linker.
-fn c_compiler_env(cmd: &mut Command, arch: Arch) -> Result<(), String> {
+/// `pip install PACKAGE==VERSION` unless that version is installed.
+fn pip_install(package: &str, version: &str) -> Result<(), String> {
+    let query = format!("import importlib.metadata as m; print(m.version('{package}'))");
     let installed = Command::new("python3")
-        .args(["-c", "import importlib.metadata as m; print(m.version('ziglang'))"])
+        .args(["-c", &query])
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
-    if installed != ZIGLANG {
-        let spec = format!("ziglang=={ZIGLANG}");
-        run(Command::new("python3").args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            &spec,
-        ]))?;
+    if installed == version {
+        return Ok(());
     }
+    let spec = format!("{package}=={version}");
+    run(Command::new("python3").args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        &spec,
+    ]))
+}
+
+/// Points cargo's C builds (mimalloc) for `arch` at `zig cc` from PyPI's `ziglang`, installing
+/// it if needed. Only the C compiler changes: Rust code still links with the configured linker.
+fn c_compiler_env(cmd: &mut Command, arch: Arch) -> Result<(), String> {
+    pip_install("ziglang", ZIGLANG)?;
     let dir = root().join("target/zig-cc");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let zig_arch = arch.triple().split('-').next().unwrap_or("x86_64");
@@ -325,6 +337,8 @@ fn test() -> Result<(), String> {
     run(cargo().args(["xtask", "soak", "--quick"]))?;
     // Every network parser under libFuzzer for a short while (nightly; installs cargo-fuzz).
     run(Command::new("bash").arg(root().join("fuzz/run.sh")).arg("10"))?;
+    // A user's crate built with cargo-lambda (glibc), packaged by xtask, invoked under its watch.
+    run(cargo().args(["xtask", "cargo-lambda"]))?;
     // cfn-lint on deploy/*.yaml (installed from PyPI if missing) and SAM's make targets.
     run(Command::new("bash").arg(root().join("deploy/check.sh")))
 }

@@ -115,10 +115,9 @@ impl Opts {
         let source = match (binary, manifest) {
             (Some(path), _) => Source::Prebuilt(path),
             // Cargo runs from the workspace root: a relative path must not be read from there.
-            (None, Some(path)) => Source::Cargo {
-                manifest: Some(std::path::absolute(&path).map_err(|e| format!("{}: {e}", path.display()))?),
-                kind,
-            },
+            (None, Some(path)) => {
+                Source::Cargo { manifest: Some(super::user_path(&path.to_string_lossy())?), kind }
+            }
             (None, None) => Source::Cargo { manifest: None, kind },
         };
         let arches = match (arches, &source) {

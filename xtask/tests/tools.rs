@@ -70,7 +70,7 @@ fn readelf(flag: &str, binary: &Path) -> String {
 
 #[test]
 fn every_command_answers_help() {
-    for command in ["build", "invoke", "package", "size", "bench", "soak"] {
+    for command in ["build", "invoke", "package", "size", "bench", "soak", "cargo-lambda"] {
         for flag in ["--help", "-h"] {
             let output = xtask(&[command, flag], &checkout(), &[]);
             let usage = succeeded(&output);
