@@ -24,6 +24,7 @@ mod invoke;
 mod package;
 mod size;
 mod soak;
+mod zip;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};

@@ -172,7 +172,7 @@ fn file_size(path: &Path) -> Result<u64, String> {
 /// The size of a deterministic `bootstrap.zip` holding the binary (what Lambda is sent).
 fn zipped_size(binary: &Path) -> Result<u64, String> {
     let bytes = std::fs::read(binary).map_err(|e| e.to_string())?;
-    Ok(super::package::zip_one("bootstrap", &bytes, super::package::DOS_EPOCH)?.len() as u64)
+    Ok(super::zip::zip_one("bootstrap", &bytes, super::zip::DOS_EPOCH)?.len() as u64)
 }
 
 /// `size-budgets.txt`: `row | arch | budget | reason` lines; `#` starts a comment.
