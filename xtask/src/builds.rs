@@ -47,6 +47,7 @@ pub const RUSTFLAGS: [&str; 8] = [
 pub fn workspace(arch: Arch) -> Command {
     let mut cmd = super::cargo();
     cmd.args(["build", "--release", "--target", arch.triple(), "--config", &remap_config(arch)]);
+    warn_rustflags();
     cmd
 }
 
@@ -69,6 +70,7 @@ pub fn user(manifest: &Path, arch: Arch) -> Command {
     let remaps = remap_flags(Some(crate_root));
     let flags: Vec<String> = RUSTFLAGS.iter().map(|f| f.to_string()).chain(remaps.iter().cloned()).collect();
     cmd.args(["--config", &rustflags_config(arch, &flags)]);
+    warn_rustflags();
     let profile: Vec<String> = SIZE_PROFILE.iter().map(|(k, v)| format!("{k}={v}")).collect();
     eprintln!(
         "xtask: building {} for {} with the size profile ({}), linker {LINKER}, rustflags {}, {}",
@@ -79,6 +81,17 @@ pub fn user(manifest: &Path, arch: Arch) -> Command {
         remaps.join(" ")
     );
     cmd
+}
+
+/// `RUSTFLAGS` (or its encoded form) replaces every `rustflags` setting, ours too: say so.
+fn warn_rustflags() {
+    for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS"] {
+        if std::env::var_os(var).is_some_and(|v| !v.is_empty()) {
+            eprintln!(
+                "xtask: {var} is set: cargo then ignores the link settings and path remapping xtask gives"
+            );
+        }
+    }
 }
 
 /// `--config target.<triple>.rustflags=[…]`'s value (cargo adds it to the files' list).
