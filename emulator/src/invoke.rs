@@ -48,24 +48,54 @@ impl Invocation {
 /// no answer: the bootstrap could not start, exited first, timed out, or its post
 /// was rejected (e.g. 413 for an oversized response).
 pub fn invoke_once(bootstrap: &[OsString], event: Vec<u8>, timeout: Duration) -> Result<Invocation, String> {
-    let mut all = invoke_all(bootstrap, vec![event], timeout)?;
-    all.pop().ok_or_else(|| "no invocation".to_string())
+    let mut run = invoke_all(bootstrap, &[], vec![event], timeout);
+    match (run.invocations.pop(), run.failure) {
+        (Some(invocation), _) => Ok(invocation),
+        (None, failure) => Err(failure.unwrap_or_else(|| "no invocation".to_string())),
+    }
+}
+
+/// What [`invoke_all`] saw: every invocation that was answered, in order, then why the run
+/// stopped early or how the process ended after its last answer, if it did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    /// The answered invocations.
+    pub invocations: Vec<Invocation>,
+    /// Why no more invocations were answered: the bootstrap could not start, exited (say, a
+    /// panic under `panic = "abort"` after its `/error` post), timed out, or its post was
+    /// rejected. `None` when every event was answered and the process then asked for the next.
+    pub failure: Option<String>,
 }
 
 /// Like [`invoke_once`], for several events handed to one process one after the other (each once
 /// the previous one is answered): the first invocation is cold, the others warm. Stops after an
-/// `/init/error`. `timeout` is per event.
+/// `/init/error`. `env` is added to the environment Lambda sets (and may override it, except
+/// `AWS_LAMBDA_RUNTIME_API`). `timeout` is per event. After the last answer it waits for the
+/// process to ask for the next event or to exit, so an abort right after an answer is reported.
 pub fn invoke_all(
     bootstrap: &[OsString],
+    env: &[(OsString, OsString)],
     events: Vec<Vec<u8>>,
     timeout: Duration,
-) -> Result<Vec<Invocation>, String> {
+) -> Run {
+    let mut done = Vec::new();
+    let failure = invoke_into(&mut done, bootstrap, env, events, timeout).err();
+    Run { invocations: done, failure }
+}
+
+/// The body of [`invoke_all`]: pushes each answered invocation into `done`.
+fn invoke_into(
+    done: &mut Vec<Invocation>,
+    bootstrap: &[OsString],
+    env: &[(OsString, OsString)],
+    events: Vec<Vec<u8>>,
+    timeout: Duration,
+) -> Result<(), String> {
     let (program, args) = bootstrap.split_first().ok_or("no bootstrap given")?;
     let emulator = Emulator::try_start_with(Options::default())
         .map_err(|e| format!("cannot start the emulator: {e}"))?;
     let mut process = None;
     let mut spawned = Instant::now();
-    let mut done = Vec::new();
     for event in events {
         let event = Event::new(event);
         let request_id = event.request_id().to_owned();
@@ -76,6 +106,9 @@ pub fn invoke_all(
                 // The first event is queued before the start: a cold invocation, as on Lambda.
                 let mut command = emulator.command(program);
                 command.args(args).stderr(Stdio::inherit());
+                for (key, value) in env.iter().filter(|(key, _)| key != "AWS_LAMBDA_RUNTIME_API") {
+                    command.env(key, value);
+                }
                 match std::io::stderr().as_fd().try_clone_to_owned() {
                     Ok(fd) => command.stdout(Stdio::from(fd)),
                     Err(_) => command.stdout(Stdio::inherit()),
@@ -114,10 +147,38 @@ pub fn invoke_all(
             break;
         }
     }
-    if let Some(process) = process {
-        process.kill();
+    let Some(mut process) = process else { return Ok(()) };
+    let ended = if done.last().is_some_and(|i| i.kind != Kind::InitError) {
+        wait_next_or_exit(&emulator, &mut process, done.len(), timeout)
+    } else {
+        None
+    };
+    process.kill();
+    ended.map_or(Ok(()), Err)
+}
+
+/// After `answered` answers: waits for the process to ask for one more event (`None`) or to exit
+/// (`Some`, how it ended), up to `timeout` (`None`: nothing to report).
+fn wait_next_or_exit(
+    emulator: &Emulator,
+    process: &mut Process,
+    answered: usize,
+    timeout: Duration,
+) -> Option<String> {
+    let deadline = crate::deadline(Instant::now(), timeout);
+    loop {
+        if emulator.requests().iter().filter(|r| r.kind == Kind::Next).count() > answered {
+            return None;
+        }
+        if let Some(status) = process.try_wait() {
+            return Some(format!("the bootstrap exited ({status}) after its answer"));
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return None;
+        }
+        emulator.wait_change((deadline - now).min(Duration::from_millis(20)));
     }
-    Ok(done)
 }
 
 /// Waits for result post number `index` (0-based: `/response`, `/error` or `/init/error`).

@@ -66,7 +66,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use event::{AUTO_CONTENT_LENGTH_MAX, DEFAULT_ARN, Event, EventFraming, Fault, Framing};
-pub use invoke::{Invocation, invoke_all, invoke_once};
+pub use invoke::{Invocation, Run, invoke_all, invoke_once};
 pub use process::{Outcome, Process};
 
 use server::Shared;

@@ -43,7 +43,7 @@ use std::time::{Duration, Instant};
 
 use lambda_emulator::{Emulator, Event, Kind, Options, Process, Request};
 
-use super::{Arch, cargo, root, run, setup};
+use super::{Arch, root, run, setup};
 
 const USAGE: &str = "usage: cargo xtask bench [--quick] [--write] [--unpin] [--verbose] [--alloc] [--runs N] [--invocations N] [--large-invocations N]
   --quick                  2 runs of 30 (64 B) and 3 (1 MiB) warm invocations; writes nothing
@@ -216,8 +216,8 @@ fn build_all() -> Result<Vec<Program>, String> {
     let manifest = root().join("bench/async-baseline/Cargo.toml");
     let target_dir = target.join("async-baseline");
     eprintln!("bench: building the async baseline (bench/async-baseline)");
-    run(cargo()
-        .args(["build", "--quiet", "--locked", "--release", "--target", triple])
+    run(super::builds::workspace(Arch::X86_64)
+        .args(["--quiet", "--locked"])
         .arg("--manifest-path")
         .arg(&manifest)
         .arg("--target-dir")
@@ -242,11 +242,12 @@ fn build_example(
     let mut args = vec!["build", "--release", "--target", triple, "--example", example];
     args.extend_from_slice(features);
     let target_dir = dir.map_or_else(|| root().join("target"), |d| root().join("target").join(d));
-    let mut cmd = cargo();
+    // `cargo build --release --target …` with the path remapping every xtask build has.
+    let mut cmd = super::builds::workspace(Arch::X86_64);
     if features.iter().any(|f| f.contains("mimalloc")) {
         super::c_compiler_env(&mut cmd, Arch::X86_64)?;
     }
-    run(cmd.arg("--quiet").args(&args).arg("--target-dir").arg(&target_dir))?;
+    run(cmd.arg("--quiet").args(&args[4..]).arg("--target-dir").arg(&target_dir))?;
     let shown_dir = dir.map(|d| format!(" --target-dir target/{d}")).unwrap_or_default();
     let build = format!("cargo {}{shown_dir}", args.join(" "));
     program(name, build, target_dir.join(triple).join("release/examples").join(example))

@@ -2,31 +2,39 @@
 //! (rustup targets, qemu-user for arm64), so a fresh machine needs no other step.
 //!
 //! - `setup`: rustup targets, rustfmt/clippy, qemu-aarch64-static.
-//! - `build [--arch x86_64|arm64] [--example NAME]`: a static, stripped musl `bootstrap`.
+//! - `build [--arch x86_64|arm64] [--example NAME | --bin NAME | --manifest-path PATH]`: a
+//!   static, stripped musl `bootstrap` (see `invoke.rs`; how it is built: `builds.rs`).
 //! - `invoke [--arch ..] [--example NAME | --bin NAME | --manifest-path PATH] [--data JSON |
-//!   --data-file FILE]`: build it, run it on the embedded Runtime API emulator, print each
-//!   response (a file with one JSON document per line gives several events: warm invocations).
+//!   --data-file FILE] [--env KEY=VALUE]... [--env-file FILE]`: build it, run it on the embedded
+//!   Runtime API emulator, print each response (a file with one JSON document per line gives
+//!   several events: warm invocations).
 //! - `package`: a deterministic `bootstrap.zip` per arch (see `package.rs`).
 //! - `size [--check]`: the size report and its budgets (see `size.rs`).
 //! - `bench [--quick]`: start-up and latency against the async baseline (see `bench.rs`).
 //! - `soak [--quick]`: one echo process through many invocations (see `soak.rs`).
+//! - `cargo-lambda`: a user's crate through cargo-lambda (see `cargo_lambda.rs`).
 //! - `test`: formatting, clippy, docs, the whole test suite (both arches, both transports), the
 //!   size budgets and the deployment templates.
 
 mod bench;
+mod builds;
+mod cargo_lambda;
+mod elf;
+mod invoke;
 mod package;
 mod size;
 mod soak;
+mod zip;
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::time::Duration;
 
-const USAGE: &str = "usage: cargo xtask <setup | build | invoke | package | size | bench | test> [options]
-  build   [--arch x86_64|arm64] [--example NAME]      static musl bootstrap (default: hello)
+const USAGE: &str = "usage: cargo xtask <setup | build | invoke | package | size | bench | soak | cargo-lambda | test> [options]
+  build   [--arch x86_64|arm64] [--example NAME | --bin NAME | --manifest-path PATH]
+                                                      static musl bootstrap (default: hello)
   invoke  [--arch x86_64|arm64] [--example NAME | --bin NAME | --manifest-path PATH]
           [--data JSON | --data-file FILE (one JSON per line: several events)]
+          [--env KEY=VALUE]... [--env-file FILE]
                                                       run it on the local Runtime API emulator
   package [--arch x86_64|arm64|both] [--example NAME | --bin NAME | --manifest-path PATH]
                                                       reproducible target/lambda/<name>/<arch>/bootstrap.zip
@@ -34,19 +42,26 @@ const USAGE: &str = "usage: cargo xtask <setup | build | invoke | package | size
                                                       size-report.md and its budgets
   bench   [--quick] [--unpin] [--alloc]               start-up and latency against lambda_runtime (tokio)
   soak    [--invocations N | --quick]                 one process, many invocations: nothing lost, RSS flat
-  test                                                fmt, clippy, docs, every test, sizes, bench, soak, fuzz, deploy";
+  cargo-lambda                                        a user's crate built, packaged and invoked with cargo-lambda
+  test                                                fmt, clippy, docs, every test, sizes, bench, soak, fuzz, deploy
+`cargo xtask <command> --help` tells more.";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup(&[Arch::X86_64, Arch::Arm64]),
-        Some("build") => Opts::parse(&args[1..]).and_then(|o| build(&o).map(|p| println!("{}", p.display()))),
-        Some("invoke") => Opts::parse(&args[1..]).and_then(|o| invoke(&o)),
+        Some("build") => invoke::build_main(&args[1..]),
+        Some("invoke") => invoke::main(&args[1..]),
         Some("test") => test(),
         Some("bench") => bench::main(&args[1..]),
         Some("package") => package::main(&args[1..]),
         Some("size") => size::main(&args[1..]),
         Some("soak") => soak::main(&args[1..]),
+        Some("cargo-lambda") => cargo_lambda::main(&args[1..]),
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
         _ => Err(USAGE.to_string()),
     };
     match result {
@@ -90,41 +105,6 @@ impl Arch {
     }
 }
 
-struct Opts {
-    arch: Arch,
-    example: String,
-    /// A binary of a user's crate instead of an example.
-    bin: Option<String>,
-    manifest: Option<String>,
-    /// The events: `--data`, or `--data-file` (one JSON document, or one per line).
-    events: Option<Vec<Vec<u8>>>,
-}
-
-impl Opts {
-    fn parse(args: &[String]) -> Result<Opts, String> {
-        let mut opts =
-            Opts { arch: Arch::host(), example: "hello".into(), bin: None, manifest: None, events: None };
-        let mut it = args.iter();
-        while let Some(flag) = it.next() {
-            let mut value = || it.next().cloned().ok_or(format!("{flag} needs a value\n{USAGE}"));
-            match flag.as_str() {
-                "--arch" => opts.arch = parse_arch(&value()?)?,
-                "--example" => opts.example = value()?,
-                "--bin" => opts.bin = Some(value()?),
-                "--manifest-path" => opts.manifest = Some(value()?),
-                "--data" => opts.events = Some(vec![value()?.into_bytes()]),
-                "--data-file" => {
-                    let path = value()?;
-                    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
-                    opts.events = Some(split_events(bytes));
-                }
-                other => return Err(format!("unknown option {other:?}\n{USAGE}")),
-            }
-        }
-        Ok(opts)
-    }
-}
-
 fn parse_arch(value: &str) -> Result<Arch, String> {
     match value {
         "x86_64" | "amd64" => Ok(Arch::X86_64),
@@ -135,6 +115,13 @@ fn parse_arch(value: &str) -> Result<Arch, String> {
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+/// A path the user gave, made absolute against the directory `cargo xtask` was run in (cargo
+/// runs its alias there), since xtask's own cargo commands run from the checkout; without `..`
+/// when it exists (it is a prefix to remap, see `builds.rs`).
+fn user_path(path: &str) -> Result<PathBuf, String> {
+    std::fs::canonicalize(path).or_else(|_| std::path::absolute(path)).map_err(|e| format!("{path}: {e}"))
 }
 
 fn cargo() -> Command {
@@ -208,25 +195,32 @@ fn apt_install(package: &str) -> Result<(), String> {
 /// bytes for mimalloc, and `size-report.md` must be reproduced byte for byte on a fresh machine.
 const ZIGLANG: &str = "0.17.1";
 
-/// Points cargo's C builds (mimalloc) for `arch` at `zig cc` from PyPI's `ziglang`, installing
-/// it if needed. Only the C compiler changes: Rust code still links with the configured linker.
-fn c_compiler_env(cmd: &mut Command, arch: Arch) -> Result<(), String> {
+/// `pip install PACKAGE==VERSION` unless that version is installed.
+fn pip_install(package: &str, version: &str) -> Result<(), String> {
+    let query = format!("import importlib.metadata as m; print(m.version('{package}'))");
     let installed = Command::new("python3")
-        .args(["-c", "import importlib.metadata as m; print(m.version('ziglang'))"])
+        .args(["-c", &query])
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
-    if installed != ZIGLANG {
-        let spec = format!("ziglang=={ZIGLANG}");
-        run(Command::new("python3").args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            &spec,
-        ]))?;
+    if installed == version {
+        return Ok(());
     }
+    let spec = format!("{package}=={version}");
+    run(Command::new("python3").args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        &spec,
+    ]))
+}
+
+/// Points cargo's C builds (mimalloc) for `arch` at `zig cc` from PyPI's `ziglang`, installing
+/// it if needed. Only the C compiler changes: Rust code still links with the configured linker.
+fn c_compiler_env(cmd: &mut Command, arch: Arch) -> Result<(), String> {
+    pip_install("ziglang", ZIGLANG)?;
     let dir = root().join("target/zig-cc");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let zig_arch = arch.triple().split('-').next().unwrap_or("x86_64");
@@ -296,98 +290,6 @@ fn rustc_version() -> String {
     output("rustc", &["--version"]).trim().to_string()
 }
 
-/// Builds `--example` (or a user's `--bin` / `--manifest-path` crate) for `--arch` in the size
-/// profile; returns the binary's path.
-fn build(opts: &Opts) -> Result<PathBuf, String> {
-    setup(&[opts.arch])?;
-    let triple = opts.arch.triple();
-    let mut cmd = cargo();
-    cmd.args(["build", "--quiet", "--release", "--target", triple, "--message-format", "json"]);
-    match (&opts.manifest, &opts.bin) {
-        (None, None) => cmd.args(["--example", &opts.example]),
-        (manifest, bin) => {
-            if let Some(manifest) = manifest {
-                cmd.args(["--manifest-path", manifest]);
-            }
-            if let Some(bin) = bin {
-                cmd.args(["--bin", bin]);
-            }
-            &mut cmd
-        }
-    };
-    let output = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !output.status.success() {
-        return Err(format!("the build failed:\n{}", String::from_utf8_lossy(&output.stderr)));
-    }
-    let built = size::executables(&String::from_utf8_lossy(&output.stdout));
-    match &built[..] {
-        [one] => Ok(PathBuf::from(one)),
-        [] => Err("the build produced no executable".into()),
-        many => {
-            Err(format!("the build produced several executables, pick one with --bin: {}", many.join(", ")))
-        }
-    }
-}
-
-/// `--data-file` contents: one JSON document, or one per line (several events, the first cold
-/// and the others warm); anything else is one event of raw bytes.
-fn split_events(bytes: Vec<u8>) -> Vec<Vec<u8>> {
-    let is_json = |text: &str| miniserde::json::from_str::<miniserde::json::Value>(text).is_ok();
-    let Ok(text) = std::str::from_utf8(&bytes) else { return vec![bytes] };
-    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    if is_json(text) || lines.len() < 2 || !lines.iter().all(|l| is_json(l)) {
-        return vec![bytes];
-    }
-    lines.into_iter().map(|l| l.as_bytes().to_vec()).collect()
-}
-
-/// Builds, runs on the emulator, prints each response and the figures.
-fn invoke(opts: &Opts) -> Result<(), String> {
-    let binary = build(opts)?;
-    let size = std::fs::metadata(&binary).map_err(|e| e.to_string())?.len();
-    let events = match &opts.events {
-        Some(events) => events.clone(),
-        None if opts.example == "hello" && opts.bin.is_none() && opts.manifest.is_none() => {
-            vec![br#"{"name":"Ada"}"#.to_vec()]
-        }
-        None => {
-            let mut stdin = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin(), &mut stdin).map_err(|e| e.to_string())?;
-            split_events(stdin)
-        }
-    };
-    let mut argv: Vec<OsString> = Vec::new();
-    if opts.arch.emulated() {
-        argv.push(if on_path("qemu-aarch64-static") { "qemu-aarch64-static" } else { "qemu-aarch64" }.into());
-    }
-    argv.push(binary.clone().into());
-    let done = lambda_emulator::invoke_all(&argv, events, Duration::from_secs(30))?;
-    eprintln!("{} ({}, {size} bytes)", binary.display(), opts.arch.triple());
-    let mut failed = false;
-    for (i, invocation) in done.iter().enumerate() {
-        match &invocation.error_type {
-            None if !invocation.is_error() => println!("{}", invocation.body_str()),
-            error_type => {
-                failed = true;
-                println!(
-                    "error ({}): {}",
-                    error_type.as_deref().unwrap_or("no error type"),
-                    invocation.body_str()
-                );
-            }
-        }
-        if i == 0 {
-            eprintln!(
-                "  start-up {:.2?}, invocation 1 (cold) {:.2?}",
-                invocation.startup, invocation.invocation
-            );
-        } else {
-            eprintln!("  invocation {} (warm) {:.2?}", i + 1, invocation.invocation);
-        }
-    }
-    if failed { Err("the function returned an error".into()) } else { Ok(()) }
-}
-
 /// Feature combinations CI checks with clippy (each must compile and lint clean on its own).
 const FEATURE_SETS: &[&[&str]] = &[
     &[],
@@ -437,6 +339,8 @@ fn test() -> Result<(), String> {
     run(cargo().args(["xtask", "soak", "--quick"]))?;
     // Every network parser under libFuzzer for a short while (nightly; installs cargo-fuzz).
     run(Command::new("bash").arg(root().join("fuzz/run.sh")).arg("10"))?;
+    // A user's crate built with cargo-lambda (glibc), packaged by xtask, invoked under its watch.
+    run(cargo().args(["xtask", "cargo-lambda"]))?;
     // cfn-lint on deploy/*.yaml (installed from PyPI if missing) and SAM's make targets.
     run(Command::new("bash").arg(root().join("deploy/check.sh")))
 }
@@ -465,25 +369,7 @@ fn publishable() -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{replace_section, split_events};
-
-    #[test]
-    fn data_files_hold_one_event_or_one_per_line() {
-        let one = |s: &str| vec![s.as_bytes().to_vec()];
-        assert_eq!(
-            split_events(b"{\"a\":\n 1}\n".to_vec()),
-            one("{\"a\":\n 1}\n"),
-            "pretty JSON is one event"
-        );
-        assert_eq!(
-            split_events(b"{\"a\":1}\n\n[2]\n".to_vec()),
-            vec![b"{\"a\":1}".to_vec(), b"[2]".to_vec()],
-            "JSON lines are several"
-        );
-        assert_eq!(split_events(b"{\"a\":1}\nnot json\n".to_vec()), one("{\"a\":1}\nnot json\n"));
-        assert_eq!(split_events(b"hi".to_vec()), one("hi"));
-        assert_eq!(split_events(vec![0xff, b'\n', 0xfe]), vec![vec![0xff, b'\n', 0xfe]]);
-    }
+    use super::replace_section;
 
     const HEADING: &str = "## Start-up and latency";
 

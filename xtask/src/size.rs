@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{Arch, cargo, root, run};
+use super::{Arch, root, run};
 
 /// One build in the table.
 struct Row {
@@ -103,19 +103,29 @@ struct Measured {
     zipped: u64,
 }
 
+const USAGE: &str = "usage: cargo xtask size [--check]
+       cargo xtask size --manifest-path PATH [--bin NAME] [--arch x86_64|arm64] [--budget 450KiB]
+  Without --manifest-path: builds every feature row for both arches, writes the \"Sizes\" section
+  of size-report.md; --check fails when a row is over its budget (size-budgets.txt) or the report
+  is stale. With --manifest-path: builds that crate's binary (--bin when it has several) as
+  `cargo xtask build` does, prints its size, and fails when it is over --budget.";
+
 pub fn main(args: &[String]) -> Result<(), String> {
+    if super::help_asked(args, USAGE) {
+        return Ok(());
+    }
     let mut check = false;
     let mut user = UserBuild::default();
     let mut it = args.iter();
     while let Some(flag) = it.next() {
-        let mut value = || it.next().cloned().ok_or(format!("{flag} needs a value"));
+        let mut value = || it.next().cloned().ok_or(format!("{flag} needs a value\n{USAGE}"));
         match flag.as_str() {
             "--check" => check = true,
-            "--manifest-path" => user.manifest = Some(value()?),
+            "--manifest-path" => user.manifest = Some(super::user_path(&value()?)?),
             "--bin" => user.bin = Some(value()?),
             "--arch" => user.arch = Some(super::parse_arch(&value()?)?),
             "--budget" => user.budget = Some(parse_size(&value()?)?),
-            other => return Err(format!("unknown option {other:?}")),
+            other => return Err(format!("unknown option {other:?}\n{USAGE}")),
         }
     }
     if user.manifest.is_some() || user.bin.is_some() {
@@ -183,8 +193,8 @@ fn build(row: &Row, arch: Arch) -> Result<PathBuf, String> {
         return build_outside(row, manifest, arch);
     }
     let target_dir = root().join("target/size");
-    let mut cmd = cargo();
-    cmd.args(["build", "--quiet", "--release", "--target", arch.triple(), "--example", row.example]);
+    let mut cmd = super::builds::workspace(arch);
+    cmd.args(["--quiet", "--example", row.example]);
     cmd.args(row.features).arg("--target-dir").arg(&target_dir);
     if row.c_code {
         super::c_compiler_env(&mut cmd, arch)?;
@@ -201,8 +211,8 @@ fn build(row: &Row, arch: Arch) -> Result<PathBuf, String> {
 /// Cargo.lock; returns a copy of the binary under `target/size/`.
 fn build_outside(row: &Row, manifest: &str, arch: Arch) -> Result<PathBuf, String> {
     let target_dir = root().join("target").join(row.example);
-    let mut cmd = cargo();
-    cmd.args(["build", "--quiet", "--locked", "--release", "--target", arch.triple(), "--manifest-path"]);
+    let mut cmd = super::builds::workspace(arch);
+    cmd.args(["--quiet", "--locked", "--manifest-path"]);
     run(cmd.arg(root().join(manifest)).arg("--target-dir").arg(&target_dir))?;
     let built = target_dir.join(arch.triple()).join("release").join(row.example);
     let copy = root().join("target/size/rows").join(arch.triple()).join(row.name.replace([' ', ','], "-"));
@@ -218,7 +228,7 @@ fn file_size(path: &Path) -> Result<u64, String> {
 /// The size of a deterministic `bootstrap.zip` holding the binary (what Lambda is sent).
 fn zipped_size(binary: &Path) -> Result<u64, String> {
     let bytes = std::fs::read(binary).map_err(|e| e.to_string())?;
-    Ok(super::package::zip_one("bootstrap", &bytes, super::package::DOS_EPOCH)?.len() as u64)
+    Ok(super::zip::zip_one("bootstrap", &bytes, super::zip::DOS_EPOCH)?.len() as u64)
 }
 
 /// `size-budgets.txt`: `row | arch | budget | reason` lines; `#` starts a comment.
@@ -360,8 +370,8 @@ fn report(measured: &[Measured], budgets: &[(String, Arch, Budget)]) -> Result<S
 fn contributors() -> Result<Vec<(String, u64)>, String> {
     let target_dir = root().join("target/size-unstripped");
     let triple = Arch::X86_64.triple();
-    let mut cmd = cargo();
-    cmd.args(["build", "--quiet", "--release", "--target", triple, "--example", "hello", "--target-dir"]);
+    let mut cmd = super::builds::workspace(Arch::X86_64);
+    cmd.args(["--quiet", "--example", "hello", "--target-dir"]);
     run(cmd.arg(&target_dir).env("CARGO_PROFILE_RELEASE_STRIP", "false"))?;
     let binary = target_dir.join(triple).join("release/examples/hello");
     let out = Command::new("nm")
@@ -473,7 +483,7 @@ fn build_nightly(row: &Row, arch: Arch) -> Result<PathBuf, String> {
         row.example,
     ]);
     cmd.args(NIGHTLY_FLAGS)
-        .args(["--config", NIGHTLY_CONFIG])
+        .args(["--config", NIGHTLY_CONFIG, "--config", &super::builds::remap_config(arch)])
         .args(row.features)
         .arg("--target-dir")
         .arg(&target_dir);
@@ -492,7 +502,7 @@ fn section_of<'a>(text: &'a str, heading: &str) -> Option<&'a str> {
 /// `--manifest-path` / `--bin` / `--budget`: hold a user's own bootstrap to a budget.
 #[derive(Default)]
 struct UserBuild {
-    manifest: Option<String>,
+    manifest: Option<PathBuf>,
     bin: Option<String>,
     arch: Option<Arch>,
     budget: Option<u64>,
@@ -502,23 +512,25 @@ impl UserBuild {
     fn run(self) -> Result<(), String> {
         let arch = self.arch.unwrap_or(Arch::X86_64);
         super::setup(&[arch])?;
-        let mut cmd = cargo();
-        cmd.args(["build", "--quiet", "--release", "--target", arch.triple(), "--message-format", "json"]);
-        if let Some(manifest) = &self.manifest {
-            cmd.args(["--manifest-path", manifest]);
-        }
-        if let Some(bin) = &self.bin {
-            cmd.args(["--bin", bin]);
-        }
-        let output = cmd.output().map_err(|e| format!("cargo: {e}"))?;
-        if !output.status.success() {
-            return Err(format!("the build failed:\n{}", String::from_utf8_lossy(&output.stderr)));
-        }
-        let binary = executables(&String::from_utf8_lossy(&output.stdout))
-            .pop()
-            .ok_or("the build produced no executable (pass --bin NAME)")?;
-        let size = file_size(Path::new(&binary))?;
-        println!("{binary} ({}): {size} bytes", arch.triple());
+        let mut cmd = match &self.manifest {
+            Some(manifest) => {
+                let bin = match &self.bin {
+                    Some(bin) => bin.clone(),
+                    None => super::package::only_binary_of(manifest)?,
+                };
+                let mut cmd = super::builds::user(manifest, arch);
+                cmd.args(["--bin", &bin]);
+                cmd
+            }
+            None => {
+                let mut cmd = super::builds::workspace(arch);
+                cmd.args(["--bin", self.bin.as_deref().unwrap_or_default()]);
+                cmd
+            }
+        };
+        let binary = super::invoke::executable(&mut cmd)?;
+        let size = file_size(&binary)?;
+        println!("{} ({}): {size} bytes", binary.display(), arch.triple());
         match self.budget {
             Some(budget) if size > budget => Err(format!("over budget: {size} bytes > {budget} bytes")),
             Some(budget) => {

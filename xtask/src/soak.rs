@@ -131,20 +131,16 @@ struct Checkpoint {
 }
 
 pub fn main(args: &[String]) -> Result<(), String> {
+    if super::help_asked(args, USAGE) {
+        return Ok(());
+    }
     let parsed = parse(args)?;
     if cfg!(debug_assertions) {
         // The emulator's debug code cannot serve a million invocations in reasonable time.
         return super::optimised("soak", args);
     }
     let args = parsed;
-    let opts = super::Opts {
-        arch: super::Arch::X86_64,
-        example: "echo".into(),
-        bin: None,
-        manifest: None,
-        events: None,
-    };
-    let binary = super::build(&opts)?;
+    let binary = super::invoke::build(&super::invoke::Opts::example(super::Arch::X86_64, "echo"))?;
     let n = args.invocations;
     println!(
         "soak: {n} invocations of {} (x86_64 size profile), 64 B - 1 MiB events, {} queued ahead",

@@ -117,26 +117,97 @@ fn echo_packages_are_byte_identical_and_read_back() {
     }
 }
 
+/// Compiles `source` (C) with the host's `cc` into `dir/name`, with `flags` after it.
+fn cc(dir: &Path, name: &str, source: &str, flags: &[&str]) -> PathBuf {
+    let (c, out) = (dir.join(format!("{name}.c")), dir.join(name));
+    std::fs::write(&c, source).unwrap();
+    let status =
+        Command::new("cc").arg("-O2").arg("-o").arg(&out).arg(&c).args(flags).status().expect("cc runs");
+    assert!(status.success(), "cc {name}.c failed");
+    std::fs::remove_file(c).unwrap();
+    out
+}
+
 #[test]
 fn refuses_dynamic_executables_and_non_elf_files() {
     let out = scratch("refused");
     let script = out.join("handler.sh");
     std::fs::write(&script, "#!/bin/sh\necho hi\n").unwrap();
-    let mut cases = vec![
-        (script.clone(), "x86_64", "handler.sh: not an ELF file"),
-        (PathBuf::from("/nonexistent/bootstrap"), "x86_64", "cannot read /nonexistent/bootstrap"),
-    ];
-    // /bin/ls: a dynamically linked executable of this machine (needs its ld.so).
+    let build = scratch("refused-build");
+    // A library of our own, not glibc's: provided.al2023 would not have it.
+    let status = Command::new("cc")
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(build.join("libours.so"))
+        .args(["-x", "c", "-"])
+        .stdin(std::process::Stdio::null())
+        .status()
+        .expect("cc runs");
+    assert!(status.success());
+    let lib_dir = format!("-L{}", build.display());
+    let needs_ours = cc(
+        &build,
+        "needs_ours",
+        "int main(void) { return 0; }\n",
+        &[&lib_dir, "-Wl,--no-as-needed", "-lours"],
+    );
+    // arc4random is GLIBC_2.36: newer than provided.al2023's glibc 2.34.
+    let too_new = cc(
+        &build,
+        "too_new",
+        "#include <stdlib.h>\nint main(void) { return (int)(arc4random() & 1); }\n",
+        &[],
+    );
     let host = if cfg!(target_arch = "aarch64") { "arm64" } else { "x86_64" };
-    cases.push((PathBuf::from("/bin/ls"), host, "ls: dynamically linked (needs /lib"));
+    let cases = [
+        (script.clone(), "x86_64", "handler.sh: not an ELF file".to_string()),
+        (PathBuf::from("/nonexistent/bootstrap"), "x86_64", "cannot read /nonexistent/bootstrap".into()),
+        (
+            needs_ours,
+            host,
+            "needs_ours: dynamically linked against libours.so, which is not part of glibc".into(),
+        ),
+        (
+            too_new,
+            host,
+            "too_new: dynamically linked against glibc, needs GLIBC_2.36 > 2.34 on provided.al2023".into(),
+        ),
+    ];
     for (binary, arch, why) in cases {
         let args = ["--binary", binary.to_str().unwrap(), "--arch", arch, "--out", out.to_str().unwrap()];
         let error = refused(&xtask(&args, &[]));
-        assert!(error.contains(why), "{error}");
+        assert!(error.contains(&why), "{error}");
     }
     let written: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(written, ["handler.sh"], "a refused binary writes nothing");
-    let _ = std::fs::remove_dir_all(out);
+    for dir in [out, build] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+#[test]
+fn accepts_a_glibc_executable_that_provided_al2023_runs() {
+    let build = scratch("glibc");
+    let hello = cc(&build, "hello", "#include <stdio.h>\nint main(void) { puts(\"hi\"); return 0; }\n", &[]);
+    let host = if cfg!(target_arch = "aarch64") { "arm64" } else { "x86_64" };
+    let out = build.join("out");
+    let args = ["--binary", hello.to_str().unwrap(), "--arch", host, "--out", out.to_str().unwrap()];
+    let output = xtask(&args, &[]);
+    let printed = succeeded(&output);
+    let note = String::from_utf8_lossy(&output.stderr).trim().to_string();
+    assert!(
+        note.contains("/hello: dynamically linked against glibc (needs GLIBC_2.")
+            && note.ends_with(" ≤ 2.34 on provided.al2023): accepted"),
+        "{note}"
+    );
+    let zip = zip_of(&printed);
+    assert_eq!(zip, out.join("hello").join(host).join("bootstrap.zip"));
+    read_zip(&zip, &hello, "1980,1,1,0,0,0");
+    // It is the wrong arch all the same.
+    let other = if host == "x86_64" { "arm64" } else { "x86_64" };
+    let args = ["--binary", hello.to_str().unwrap(), "--arch", other, "--out", out.to_str().unwrap()];
+    let error = refused(&xtask(&args, &[]));
+    assert!(error.ends_with(&format!("hello: built for {host}, not {other}")), "{error}");
+    let _ = std::fs::remove_dir_all(build);
 }
 
 #[test]
@@ -155,16 +226,19 @@ fn packages_a_crate_of_ones_own() {
     let path = manifest.to_str().unwrap();
     let ambiguous = refused(&xtask(&["--manifest-path", path, "--arch", "x86_64"], &[]));
     assert!(ambiguous.contains("choose one with --bin"), "{ambiguous}");
-    // Built as a static-pie (ET_DYN, a dynamic section, no interpreter): accepted.
+    // Its own release profile and relocation model give way to the size profile's (see builds.rs).
     let pie = (
         "CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS",
         "-C target-feature=+crt-static -C relocation-model=pie",
     );
-    let printed = succeeded(&xtask(&["--manifest-path", path, "--bin", "tiny", "--arch", "x86_64"], &[pie]));
+    let output = xtask(&["--manifest-path", path, "--bin", "tiny", "--arch", "x86_64"], &[pie]);
+    let printed = succeeded(&output);
+    let told = String::from_utf8_lossy(&output.stderr);
+    assert!(told.contains("with the size profile (opt-level=\"z\""), "{told}");
     let zip = zip_of(&printed);
     assert!(zip.ends_with("lambda/tiny/x86_64/bootstrap.zip"), "{printed}");
     read_zip(&zip, &zip.with_file_name("bootstrap"), "1980,1,1,0,0,0");
     let elf = std::fs::read(zip.with_file_name("bootstrap")).unwrap();
-    assert_eq!(u16::from_le_bytes([elf[16], elf[17]]), 3, "ET_DYN: a static-pie");
+    assert_eq!(u16::from_le_bytes([elf[16], elf[17]]), 2, "ET_EXEC: static, not PIE");
     let _ = std::fs::remove_dir_all(project);
 }
