@@ -42,7 +42,7 @@
 //! supported: container attributes such as `rename_all` (they compile and are ignored), `default`,
 //! `flatten`, `skip_serializing_if`, enums with data. An event that does not fit the type is
 //! `Runtime.UnmarshalError` naming the type and the path of the value refused, e.g.
-//! `Request: at $.items[2].price, a string is not accepted`.
+//! `Request: at $.items[2].price (byte 118), a string is not accepted`.
 //!
 //! Errors, panics and init failures are reported to the Runtime API; see [`Error`], [`run`] and
 //! [`report_init_error`]. A handler's unit test builds its context with [`Context::for_test`].
@@ -54,6 +54,7 @@
 //! - `runtime`: the loop and what each Runtime API answer leads to;
 //! - `panic`: panics reported to `/error`;
 //! - `json`: typed handlers over miniserde (feature `json`);
+//! - `unmarshal`: why an event did not decode (the path and byte of the refused value);
 //! - `allocator`: `PageAlloc` for `#![no_std]` programs, mimalloc (feature `mimalloc`).
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -75,6 +76,8 @@ mod runtime;
 #[cfg_attr(feature = "ureq", allow(dead_code))]
 mod sys;
 mod transport;
+#[cfg(feature = "json")]
+mod unmarshal;
 
 pub use allocator::PageAlloc;
 pub use config::Config;

@@ -106,6 +106,6 @@ fn every_readme_block_builds_in_a_users_crate_and_the_first_handler_serves() {
     assert_eq!(posts[1].header("lambda-runtime-function-error-type"), Some("Runtime.UnmarshalError"));
     assert_eq!(
         body(&posts[1]),
-        r#"{"errorMessage":"Request: at $, a required field is missing","errorType":"Runtime.UnmarshalError","stackTrace":[]}"#
+        r#"{"errorMessage":"Request: at $ (byte 0), a required field is missing","errorType":"Runtime.UnmarshalError","stackTrace":[]}"#
     );
 }
