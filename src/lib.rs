@@ -54,6 +54,8 @@
 //! - `runtime`: the loop and what each Runtime API answer leads to;
 //! - `panic`: panics reported to `/error`;
 //! - `json`: typed handlers over miniserde (feature `json`);
+//! - [`serde`]: typed handlers over serde types through serde_json (feature `serde`), for code
+//!   and event types written for `lambda_runtime`;
 //! - `allocator`: `PageAlloc` for `#![no_std]` programs, mimalloc (feature `mimalloc`).
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -71,6 +73,8 @@ mod json;
 mod panic;
 pub mod protocol;
 mod runtime;
+#[cfg(feature = "serde")]
+pub mod serde;
 // With `ureq`, the socket half of the libc edge is unused.
 #[cfg_attr(feature = "ureq", allow(dead_code))]
 mod sys;
