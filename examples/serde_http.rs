@@ -47,3 +47,13 @@ fn function_handler(
 fn main() {
     lambda_bootstrap::serde::run(function_handler)
 }
+
+#[test]
+fn greets_the_caller() {
+    let request = serde_json::from_str(include_str!("events/http-api-v2.json")).unwrap();
+    let context = Context::for_test("req-1");
+    let response = function_handler(request, &context).unwrap();
+    assert_eq!(response.status_code, 200);
+    let expected = r#"{"message":"hello world, 17 bytes at /my/path","method":"POST","requestId":"req-1","cookies":["cookie1","cookie2"]}"#;
+    assert_eq!(response.body, Some(Body::Text(expected.into())));
+}

@@ -10,10 +10,13 @@
 //! - `size [--check]`: the size report and its budgets (see `size.rs`).
 //! - `bench [--quick]`: start-up and latency against the async baseline (see `bench.rs`).
 //! - `soak [--quick]`: one echo process through many invocations (see `soak.rs`).
+//! - `migration [--check]`: `serde_http` beside the same function on `lambda_runtime` (see
+//!   `migration.rs`).
 //! - `test`: formatting, clippy, docs, the whole test suite (both arches, both transports), the
 //!   size budgets and the deployment templates.
 
 mod bench;
+mod migration;
 mod package;
 mod size;
 mod soak;
@@ -34,6 +37,7 @@ const USAGE: &str = "usage: cargo xtask <setup | build | invoke | package | size
                                                       size-report.md and its budgets
   bench   [--quick] [--unpin] [--alloc]               start-up and latency against lambda_runtime (tokio)
   soak    [--invocations N | --quick]                 one process, many invocations: nothing lost, RSS flat
+  migration [--check]                                 serde_http beside lambda_runtime: sizes, diff (docs/migrating-from-lambda-runtime.md)
   test                                                fmt, clippy, docs, every test, sizes, bench, soak, fuzz, deploy";
 
 fn main() -> ExitCode {
@@ -47,6 +51,7 @@ fn main() -> ExitCode {
         Some("package") => package::main(&args[1..]),
         Some("size") => size::main(&args[1..]),
         Some("soak") => soak::main(&args[1..]),
+        Some("migration") => migration::main(&args[1..]),
         _ => Err(USAGE.to_string()),
     };
     match result {

@@ -47,6 +47,7 @@ const ROWS: &[Row] = &[
         features: &["--features", "ureq,json,mimalloc"],
         c_code: true,
     },
+    Row { name: "serde_http", example: "serde_http", features: &["--features", "serde"], c_code: false },
 ];
 
 const ARCHES: [Arch; 2] = [Arch::X86_64, Arch::Arm64];
