@@ -401,6 +401,7 @@ const FEATURE_SETS: &[&[&str]] = &[
     &["--no-default-features", "--features", "json"],
     &["--features", "ureq"],
     &["--features", "mimalloc"],
+    &["--no-default-features", "--features", "serde"],
     &["--all-features"],
 ];
 
