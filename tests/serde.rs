@@ -1,7 +1,7 @@
 //! Serde handlers (feature `serde`), end to end: `examples/serde_http.rs` (the types of
 //! `aws_lambda_events`, unchanged) built as the real static binary, on x86_64 and on aarch64
 //! under qemu-user, answering the HTTP API payload format 2.0 example event of the API Gateway
-//! documentation, and a malformed event.
+//! documentation, and a malformed event. And the migration guide's code, built in a user's crate.
 
 mod common;
 
@@ -59,4 +59,39 @@ fn serde_http_answers_an_http_api_event() {
 #[test]
 fn serde_http_answers_an_http_api_event_on_aarch64() {
     serde_http_answers(Arch::Aarch64);
+}
+
+/// Every ```rust block of docs/migrating-from-lambda-runtime.md builds as a binary of a crate made
+/// outside this workspace, with the dependencies that page tells a user to have.
+#[test]
+fn the_migration_guide_builds_in_a_users_crate() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let guide = std::fs::read_to_string(root.join("docs/migrating-from-lambda-runtime.md")).unwrap();
+    let blocks: Vec<&str> =
+        guide.split("```rust\n").skip(1).map(|b| b.split("\n```").next().unwrap()).collect();
+    assert!(!blocks.is_empty(), "the guide lost its example");
+    let dir = std::env::temp_dir().join(format!("lambda-bootstrap-migration-guide-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src/bin")).unwrap();
+    let manifest = format!(
+        "[package]\nname = \"ported-function\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\n\
+         lambda-bootstrap = {{ path = {:?}, features = [\"serde\"] }}\ntokio = {{ version = \"1\", features = [\"rt\"] }}\n",
+        root.display().to_string()
+    );
+    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+    for (i, block) in blocks.iter().enumerate() {
+        std::fs::write(dir.join(format!("src/bin/guide{i}.rs")), format!("{block}\n")).unwrap();
+    }
+    let output = std::process::Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--bins", "--target", Arch::X86_64.triple(), "--target-dir"])
+        .arg(root.join("target/user-crate"))
+        .current_dir(&dir)
+        .output()
+        .expect("cargo runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        output.status.success(),
+        "the guide's code fails to build:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
