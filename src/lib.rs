@@ -44,6 +44,9 @@
 //! `Runtime.UnmarshalError` naming the type and the path of the value refused, e.g.
 //! `Request: at $.items[2].price, a string is not accepted`.
 //!
+//! Types written for serde (every serde attribute, the types of `aws_lambda_events`) work as they
+//! are with the `serde` feature: `lambda_bootstrap::serde::run(handler)`, see the `serde` module.
+//!
 //! Errors, panics and init failures are reported to the Runtime API; see [`Error`], [`run`] and
 //! [`report_init_error`]. A handler's unit test builds its context with [`Context::for_test`].
 //!

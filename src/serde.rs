@@ -36,7 +36,7 @@
 //!
 //! An event that does not decode is `Runtime.UnmarshalError` with the type's name and
 //! serde_json's message, which names the field, line and column:
-//! `Request: missing field `firstName` at line 1 column 2`. A response that fails to serialize
+//! ``Request: missing field `firstName` at line 1 column 2``. A response that fails to serialize
 //! (a map with non-string keys, a `Serialize` impl that fails) is `Runtime.MarshalError`.
 
 use alloc::format;
