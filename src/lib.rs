@@ -57,7 +57,7 @@
 //! - `runtime`: the loop and what each Runtime API answer leads to;
 //! - `panic`: panics reported to `/error`;
 //! - `json`: typed handlers over miniserde (feature `json`);
-//! - [`serde`]: typed handlers over serde types through serde_json (feature `serde`), for code
+//! - `serde`: typed handlers over serde types through serde_json (feature `serde`), for code
 //!   and event types written for `lambda_runtime`;
 //! - `allocator`: `PageAlloc` for `#![no_std]` programs, mimalloc (feature `mimalloc`).
 
