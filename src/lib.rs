@@ -44,6 +44,9 @@
 //! `Runtime.UnmarshalError` naming the type and the path of the value refused, e.g.
 //! `Request: at $.items[2].price (byte 118), a string is not accepted`.
 //!
+//! Types written for serde (every serde attribute, the types of `aws_lambda_events`) work as they
+//! are with the `serde` feature: `lambda_bootstrap::serde::run(handler)`, see the `serde` module.
+//!
 //! Errors, panics and init failures are reported to the Runtime API; see [`Error`], [`run`] and
 //! [`report_init_error`]. A handler's unit test builds its context with [`Context::for_test`].
 //!
@@ -55,6 +58,8 @@
 //! - `panic`: panics reported to `/error`;
 //! - `json`: typed handlers over miniserde (feature `json`);
 //! - `unmarshal`: why an event did not decode (the path and byte of the refused value);
+//! - `serde`: typed handlers over serde types through serde_json (feature `serde`), for code
+//!   and event types written for `lambda_runtime`;
 //! - `allocator`: `PageAlloc` for `#![no_std]` programs, mimalloc (feature `mimalloc`).
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -72,6 +77,8 @@ mod json;
 mod panic;
 pub mod protocol;
 mod runtime;
+#[cfg(feature = "serde")]
+pub mod serde;
 // With `ureq`, the socket half of the libc edge is unused.
 #[cfg_attr(feature = "ureq", allow(dead_code))]
 mod sys;

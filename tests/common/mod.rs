@@ -78,6 +78,16 @@ pub fn example_in(arch: Arch, profile: &'static str, name: &str) -> PathBuf {
     path
 }
 
+/// Example `name` for `arch` in the size profile, built with the run's `LB_FEATURES` plus
+/// `extra` (e.g. `serde`): examples whose required features the run lacks are skipped by cargo.
+pub fn example_with(arch: Arch, extra: &str, name: &str) -> PathBuf {
+    let run = features();
+    let all = if run.is_empty() { extra.to_string() } else { format!("{run},{extra}") };
+    let path = examples_dir(arch, "release", Some(&all)).join(name);
+    assert!(path.is_file(), "{} is missing", path.display());
+    path
+}
+
 /// The `#![no_std]` echo, built with `--no-default-features`.
 pub fn nostd(arch: Arch) -> PathBuf {
     let path = examples_dir(arch, "release", None).join("nostd");

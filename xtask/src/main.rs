@@ -13,6 +13,8 @@
 //! - `bench [--quick]`: start-up and latency against the async baseline (see `bench.rs`).
 //! - `soak [--quick]`: one echo process through many invocations (see `soak.rs`).
 //! - `cargo-lambda`: a user's crate through cargo-lambda (see `cargo_lambda.rs`).
+//! - `migration [--check]`: `serde_http` beside the same function on `lambda_runtime` (see
+//!   `migration.rs`).
 //! - `test`: formatting, clippy, docs, the whole test suite (both arches, both transports), the
 //!   size budgets and the deployment templates.
 
@@ -21,6 +23,7 @@ mod builds;
 mod cargo_lambda;
 mod elf;
 mod invoke;
+mod migration;
 mod package;
 mod size;
 mod soak;
@@ -43,6 +46,7 @@ const USAGE: &str = "usage: cargo xtask <setup | build | invoke | package | size
   bench   [--quick] [--unpin] [--alloc]               start-up and latency against lambda_runtime (tokio)
   soak    [--invocations N | --quick]                 one process, many invocations: nothing lost, RSS flat
   cargo-lambda                                        a user's crate built, packaged and invoked with cargo-lambda
+  migration [--check]                                 serde_http beside lambda_runtime: sizes, diff (docs/migrating-from-lambda-runtime.md)
   test                                                fmt, clippy, docs, every test, sizes, bench, soak, fuzz, deploy
 `cargo xtask <command> --help` tells more.";
 
@@ -57,6 +61,7 @@ fn main() -> ExitCode {
         Some("package") => package::main(&args[1..]),
         Some("size") => size::main(&args[1..]),
         Some("soak") => soak::main(&args[1..]),
+        Some("migration") => migration::main(&args[1..]),
         Some("cargo-lambda") => cargo_lambda::main(&args[1..]),
         Some("-h" | "--help") => {
             println!("{USAGE}");
@@ -298,6 +303,7 @@ const FEATURE_SETS: &[&[&str]] = &[
     &["--no-default-features", "--features", "json"],
     &["--features", "ureq"],
     &["--features", "mimalloc"],
+    &["--no-default-features", "--features", "serde"],
     &["--all-features"],
 ];
 
@@ -332,6 +338,8 @@ fn test() -> Result<(), String> {
     run(mimalloc.env("LB_FEATURES", "mimalloc"))?;
     publishable()?;
     run(cargo().args(["xtask", "size", "--check"]))?;
+    // The migration guide's figures and diff (its builds are the size rows just built).
+    run(cargo().args(["xtask", "migration", "--check"]))?;
     // A few runs only, so the benchmark cannot rot; it writes nothing (no timing gates CI).
     run(cargo().args(["xtask", "bench", "--quick"]))?;
     run(cargo().args(["xtask", "bench", "--alloc", "--quick"]))?;

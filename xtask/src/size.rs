@@ -6,8 +6,9 @@
 //! same run: its size moves with the toolchain, so the crate's own cost is the delta.
 //!
 //! `sqs_batch on lambda_runtime` is the `sqs_batch` example's function on `lambda_runtime` +
-//! `aws_lambda_events` (`bench/sqs-baseline`, its own workspace and Cargo.lock): a comparison
-//! row, shown with its delta but never budgeted.
+//! `aws_lambda_events` (`bench/sqs-baseline`, its own workspace and Cargo.lock), and
+//! `serde_http on lambda_runtime` the `serde_http` example's (`bench/serde-baseline`): comparison
+//! rows, shown with their delta but never budgeted.
 //!
 //! Without `--check`, when a nightly toolchain with `rust-src` and a target's std is installed,
 //! the `nostd`, `echo std` and `hello default` rows are built once more with `-Zbuild-std` and
@@ -82,6 +83,20 @@ const ROWS: &[Row] = &[
         features: &["--features", "ureq,json,mimalloc"],
         c_code: true,
         manifest: None,
+    },
+    Row {
+        name: "serde_http",
+        example: "serde_http",
+        features: &["--features", "serde"],
+        c_code: false,
+        manifest: None,
+    },
+    Row {
+        name: "serde_http on lambda_runtime",
+        example: "serde-baseline",
+        features: &[],
+        c_code: false,
+        manifest: Some("bench/serde-baseline/Cargo.toml"),
     },
 ];
 
@@ -219,6 +234,13 @@ fn build_outside(row: &Row, manifest: &str, arch: Arch) -> Result<PathBuf, Strin
     std::fs::create_dir_all(copy.parent().expect("has a parent")).map_err(|e| e.to_string())?;
     std::fs::copy(&built, &copy).map_err(|e| format!("{}: {e}", built.display()))?;
     Ok(copy)
+}
+
+/// Builds the row named `name` for `arch` as the report does: its stripped and zipped sizes.
+pub fn measure(name: &str, arch: Arch) -> Result<(u64, u64), String> {
+    let row = ROWS.iter().find(|r| r.name == name).ok_or(format!("no size row {name:?}"))?;
+    let binary = build(row, arch)?;
+    Ok((file_size(&binary)?, zipped_size(&binary)?))
 }
 
 fn file_size(path: &Path) -> Result<u64, String> {
