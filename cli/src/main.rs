@@ -288,7 +288,7 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         cargo_bootstrap::elf::check(&bytes, Arch::host())
             .map_err(|why| format!("{}: {why}", path.display()))?;
         let binary = cargo_bootstrap::user_path(path)?;
-        programs.push(Program::new(&path.display().to_string(), "given".into(), binary, &logs)?);
+        programs.push(Program::new(&path.display().to_string(), "as given".into(), binary, &logs)?);
     }
     let (tables, cpu) = compare::side_by_side(&programs, &settings)?;
     let markdown = format!(

@@ -218,9 +218,21 @@ fn test() -> Result<(), String> {
 }
 
 /// `cargo package` builds the library from its packaged sources (no path dependencies, the
-/// files it lists), and the documentation examples pass there too, outside this workspace.
+/// files it lists), and the documentation examples pass there too, outside this workspace; the
+/// CLI and the emulator package as they are.
 fn publishable() -> Result<(), String> {
     run(cargo().args(["package", "--quiet", "-p", "lambda-bootstrap", "--allow-dirty"]))?;
+    // The installable tools and the emulator they embed, verified together (cargo resolves the
+    // emulator's version from the package it just made).
+    run(cargo().args([
+        "package",
+        "--quiet",
+        "-p",
+        "lambda-emulator",
+        "-p",
+        "cargo-bootstrap",
+        "--allow-dirty",
+    ]))?;
     let manifest = std::fs::read_to_string(root().join("Cargo.toml")).map_err(|e| e.to_string())?;
     let version = manifest
         .lines()
