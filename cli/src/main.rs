@@ -28,8 +28,10 @@ enum Command {
     Bench(BenchArgs),
 }
 
-/// A new function crate: a handler with a unit test, and a CI workflow that builds both arches
-/// and holds the bootstrap to a size budget. Works offline.
+/// A new function crate (handler, unit test, CI workflow)
+///
+/// A handler with a unit test, and a GitHub Actions workflow that builds both arches, runs the
+/// tests and holds the bootstrap to a size budget. Works offline.
 #[derive(Args)]
 struct NewArgs {
     /// The crate's name; its directory is created here.
@@ -54,6 +56,8 @@ struct Crate {
     bin: Option<String>,
 }
 
+/// Build the static musl `bootstrap`; prints its path
+///
 /// A static, stripped musl `bootstrap` in the size profile (opt-level "z", LTO, one codegen
 /// unit, panic = "abort", strip) with static, non-PIE rust-lld linking, given to cargo as
 /// `--config` overrides: your Cargo.toml needs nothing. Installs the rustup target, and zig
@@ -66,6 +70,8 @@ struct BuildArgs {
     arch: Arch,
 }
 
+/// Build and run on the local Runtime API emulator
+///
 /// Builds the bootstrap and runs it on the local Runtime API emulator (arm64 under qemu-user),
 /// printing each response. Events: --data, --data-file (one JSON document, or one per line:
 /// several events to one process, the first cold, the rest warm), or stdin. The function sees
@@ -90,6 +96,8 @@ struct InvokeArgs {
     env_file: Vec<PathBuf>,
 }
 
+/// Write the deterministic bootstrap.zip (both arches)
+///
 /// A deterministic `bootstrap.zip` per arch: one entry `bootstrap`, mode 0755, a fixed timestamp
 /// (SOURCE_DATE_EPOCH if set), after checking the binary is a static ELF of that arch (or a
 /// glibc build provided.al2023 can run). Prints each zip's path, size, SHA-256 and Lambda's
@@ -108,6 +116,8 @@ struct PackageArgs {
     out: Option<PathBuf>,
 }
 
+/// Stripped and zip size, largest crates; exit 1 over --budget
+///
 /// The bootstrap's stripped size, its zip size and the largest contributors by crate; exits 1
 /// with a one-line reason when over --budget.
 #[derive(Args)]
@@ -130,6 +140,8 @@ struct SizeArgs {
     top: usize,
 }
 
+/// Measure bootstraps side by side against our echo
+///
 /// Bootstraps measured side by side against lambda-bootstrap's own echo (built here from the
 /// library's source), on the embedded Runtime API emulator, interleaved and pinned to one CPU:
 /// start-up, cold invocation, warm median and p99, peak RSS, connections, for 64 B and 1 MiB

@@ -23,6 +23,7 @@
 //!   size budgets and the deployment templates.
 
 mod bench;
+mod bench_alloc;
 mod cargo_lambda;
 mod invoke;
 mod package;

@@ -30,10 +30,11 @@ pub fn chart(title: &str, names: &[&str], ratios: &[[(&str, f64); 5]]) -> String
         let v = scale_max * f64::from(tick) / 4.0;
         let _ = writeln!(
             out,
-            r##"<line x1="{LEFT}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end">{v:.1}×</text>"##,
+            r##"<line x1="{LEFT}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end">{}×</text>"##,
             LEFT + plot_w,
             LEFT - 6.0,
             y(v) + 4.0,
+            short(v),
             y = y(v)
         );
     }
@@ -78,14 +79,14 @@ pub fn chart(title: &str, names: &[&str], ratios: &[[(&str, f64); 5]]) -> String
         one = y(1.0)
     );
     for (p, name) in names.iter().enumerate() {
-        let (x, row) = (LEFT + 180.0 * (p % 4) as f64, HEIGHT - 44.0 + 18.0 * (p / 4) as f64);
+        let (x, row) = (LEFT + 340.0 * (p % 2) as f64, HEIGHT - 44.0 + 18.0 * (p / 2) as f64);
         let _ = writeln!(
             out,
             r#"<rect x="{x}" y="{:.1}" width="12" height="12" fill="{}"/><text x="{}" y="{row:.1}">{}</text>"#,
             row - 10.0,
             COLOURS[p % COLOURS.len()],
             x + 16.0,
-            escape(name)
+            escape(&legend(name))
         );
     }
     out.push_str("</svg>\n");
@@ -96,6 +97,22 @@ pub fn chart(title: &str, names: &[&str], ratios: &[[(&str, f64); 5]]) -> String
 fn nice_ceiling(v: f64) -> f64 {
     let magnitude = 10f64.powf(v.log10().floor());
     [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * magnitude).find(|&c| c >= v).unwrap_or(10.0 * magnitude)
+}
+
+/// A scale label: at most two decimals, no trailing zeros (1.25, 2.5, 5).
+fn short(v: f64) -> String {
+    let text = format!("{v:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// A legend entry that fits its column: long paths keep their end.
+fn legend(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    if chars.len() <= 46 {
+        name.to_string()
+    } else {
+        format!("…{}", chars[chars.len() - 45..].iter().collect::<String>())
+    }
 }
 
 fn escape(text: &str) -> String {
@@ -113,6 +130,17 @@ mod tests {
         assert_eq!(nice_ceiling(2.2), 2.5);
         assert_eq!(nice_ceiling(7.0), 10.0);
         assert_eq!(nice_ceiling(31.0), 50.0);
+    }
+
+    #[test]
+    fn labels_stay_short() {
+        assert_eq!(
+            (short(1.25), short(2.5), short(5.0), short(0.0)),
+            ("1.25".into(), "2.5".into(), "5".into(), "0".into())
+        );
+        assert_eq!(legend("echo"), "echo");
+        let long = legend(&"x".repeat(60));
+        assert!(long.starts_with('…') && long.chars().count() == 46);
     }
 
     #[test]
