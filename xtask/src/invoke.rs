@@ -11,12 +11,12 @@
 //! caller's environment reaches it. Paths are the caller's: relative ones are read from the
 //! directory `cargo xtask` was run in.
 
-use std::ffi::OsString;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Duration;
+use std::path::PathBuf;
 
-use super::{Arch, builds};
+use cargo_bootstrap::function::Function;
+use cargo_bootstrap::invoke::{env_lines, env_pair, split_events};
+
+use super::{Arch, builds, root};
 
 pub const BUILD_USAGE: &str = "usage: cargo xtask build [--arch x86_64|arm64] [--example NAME | --bin NAME]
                         [--manifest-path PATH [--bin NAME]]
@@ -93,27 +93,6 @@ impl Opts {
     }
 }
 
-/// `KEY=VALUE` with a key Lambda would take (no `=`, no white space, not empty).
-fn env_pair(text: &str) -> Option<(String, String)> {
-    let (key, value) = text.split_once('=')?;
-    let valid = !key.is_empty() && !key.contains(char::is_whitespace);
-    valid.then(|| (key.to_string(), value.to_string()))
-}
-
-/// An `--env-file`: `KEY=VALUE` lines, the value as written up to the end of the line (no
-/// quoting); blank lines and lines starting with `#` are skipped.
-fn env_lines(text: &str) -> Result<Vec<(String, String)>, String> {
-    let mut pairs = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let trimmed = line.trim_start();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        pairs.push(env_pair(trimmed).ok_or(format!("line {}: expected KEY=VALUE: {line}", n + 1))?);
-    }
-    Ok(pairs)
-}
-
 /// `cargo xtask build`.
 pub fn build_main(args: &[String]) -> Result<(), String> {
     let Some(opts) = Opts::parse(args, false)? else { return Ok(()) };
@@ -124,57 +103,15 @@ pub fn build_main(args: &[String]) -> Result<(), String> {
 /// profile; returns the binary's path.
 pub fn build(opts: &Opts) -> Result<PathBuf, String> {
     super::setup(&[opts.arch])?;
-    let mut cmd = match (&opts.manifest, &opts.bin) {
-        (Some(manifest), bin) => {
-            let bin = match bin {
-                Some(bin) => bin.clone(),
-                None => super::package::only_binary_of(manifest)?,
-            };
-            let mut cmd = builds::user(manifest, opts.arch);
-            cmd.args(["--bin", &bin]);
-            cmd
-        }
-        (None, Some(bin)) => {
-            let mut cmd = builds::workspace(opts.arch);
-            cmd.args(["--bin", bin]);
-            cmd
-        }
-        (None, None) => {
-            let mut cmd = builds::workspace(opts.arch);
-            cmd.args(["--example", &opts.example]);
-            cmd
-        }
+    if let Some(manifest) = &opts.manifest {
+        return Function::resolve(Some(manifest), opts.bin.as_deref())?.build(opts.arch);
+    }
+    let mut cmd = builds::workspace(&root(), opts.arch);
+    match &opts.bin {
+        Some(bin) => cmd.args(["--bin", bin]),
+        None => cmd.args(["--example", &opts.example]),
     };
-    executable(&mut cmd)
-}
-
-/// Runs a `cargo build` quietly and returns the one executable it reports.
-pub fn executable(cmd: &mut Command) -> Result<PathBuf, String> {
-    cmd.args(["--quiet", "--message-format", "json"]);
-    let output = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !output.status.success() {
-        return Err(format!("the build failed:\n{}", String::from_utf8_lossy(&output.stderr)));
-    }
-    let built = super::size::executables(&String::from_utf8_lossy(&output.stdout));
-    match &built[..] {
-        [one] => Ok(PathBuf::from(one)),
-        [] => Err("the build produced no executable".into()),
-        many => {
-            Err(format!("the build produced several executables, pick one with --bin: {}", many.join(", ")))
-        }
-    }
-}
-
-/// `--data-file` contents: one JSON document, or one per line (several events, the first cold
-/// and the others warm); anything else is one event of raw bytes.
-fn split_events(bytes: Vec<u8>) -> Vec<Vec<u8>> {
-    let is_json = |text: &str| miniserde::json::from_str::<miniserde::json::Value>(text).is_ok();
-    let Ok(text) = std::str::from_utf8(&bytes) else { return vec![bytes] };
-    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    if is_json(text) || lines.len() < 2 || !lines.iter().all(|l| is_json(l)) {
-        return vec![bytes];
-    }
-    lines.into_iter().map(|l| l.as_bytes().to_vec()).collect()
+    cargo_bootstrap::cargo::executable(&mut cmd)
 }
 
 /// `cargo xtask invoke`: builds, runs on the emulator, prints each answered invocation, then
@@ -182,97 +119,22 @@ fn split_events(bytes: Vec<u8>) -> Vec<Vec<u8>> {
 pub fn main(args: &[String]) -> Result<(), String> {
     let Some(opts) = Opts::parse(args, true)? else { return Ok(()) };
     let binary = build(&opts)?;
-    let size = std::fs::metadata(&binary).map_err(|e| e.to_string())?.len();
     let events = match &opts.events {
         Some(events) => events.clone(),
         None if opts.example == "hello" && opts.bin.is_none() && opts.manifest.is_none() => {
             vec![br#"{"name":"Ada"}"#.to_vec()]
         }
-        None => {
-            let mut stdin = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin(), &mut stdin).map_err(|e| e.to_string())?;
-            split_events(stdin)
-        }
+        None => cargo_bootstrap::invoke::events(None, None)?,
     };
-    let mut argv: Vec<OsString> = Vec::new();
-    if opts.arch.emulated() {
-        let qemu = if super::on_path("qemu-aarch64-static") { "qemu-aarch64-static" } else { "qemu-aarch64" };
-        argv.push(qemu.into());
-    }
-    argv.push(binary.clone().into());
-    let env: Vec<(OsString, OsString)> = opts.env.iter().map(|(k, v)| (k.into(), v.into())).collect();
-    let run = lambda_emulator::invoke_all(&argv, &env, events, Duration::from_secs(30));
-    eprintln!("{} ({}, {size} bytes)", shown(&binary).display(), opts.arch.triple());
-    let mut failed = false;
-    for (i, invocation) in run.invocations.iter().enumerate() {
-        match &invocation.error_type {
-            None if !invocation.is_error() => println!("{}", invocation.body_str()),
-            error_type => {
-                failed = true;
-                println!(
-                    "error ({}): {}",
-                    error_type.as_deref().unwrap_or("no error type"),
-                    invocation.body_str()
-                );
-            }
-        }
-        if i == 0 {
-            eprintln!(
-                "  start-up {:.2?}, invocation 1 (cold) {:.2?}",
-                invocation.startup, invocation.invocation
-            );
-        } else {
-            eprintln!("  invocation {} (warm) {:.2?}", i + 1, invocation.invocation);
-        }
-    }
-    match run.failure {
-        Some(failure) => Err(failure),
-        None if failed => Err("the function returned an error".into()),
-        None => Ok(()),
-    }
-}
-
-/// `path` relative to the current directory when it lies below it.
-fn shown(path: &Path) -> &Path {
-    std::env::current_dir().ok().and_then(|cwd| path.strip_prefix(cwd).ok()).unwrap_or(path)
+    cargo_bootstrap::invoke::run(&binary, opts.arch, &opts.env, events)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn data_files_hold_one_event_or_one_per_line() {
-        let one = |s: &str| vec![s.as_bytes().to_vec()];
-        assert_eq!(
-            split_events(b"{\"a\":\n 1}\n".to_vec()),
-            one("{\"a\":\n 1}\n"),
-            "pretty JSON is one event"
-        );
-        assert_eq!(
-            split_events(b"{\"a\":1}\n\n[2]\n".to_vec()),
-            vec![b"{\"a\":1}".to_vec(), b"[2]".to_vec()],
-            "JSON lines are several"
-        );
-        assert_eq!(split_events(b"{\"a\":1}\nnot json\n".to_vec()), one("{\"a\":1}\nnot json\n"));
-        assert_eq!(split_events(b"hi".to_vec()), one("hi"));
-        assert_eq!(split_events(vec![0xff, b'\n', 0xfe]), vec![vec![0xff, b'\n', 0xfe]]);
-    }
-
     fn pair(k: &str, v: &str) -> (String, String) {
         (k.to_string(), v.to_string())
-    }
-
-    #[test]
-    fn env_files_are_key_value_lines() {
-        let text = "# settings\nTABLE=orders\n\n  # indented comment\nEMPTY=\nURL=http://x/?a=b # kept\n";
-        assert_eq!(
-            env_lines(text).unwrap(),
-            [pair("TABLE", "orders"), pair("EMPTY", ""), pair("URL", "http://x/?a=b # kept")]
-        );
-        assert_eq!(env_lines("A=1\nnonsense\n").unwrap_err(), "line 2: expected KEY=VALUE: nonsense");
-        assert!(env_lines("=1\n").is_err());
-        assert!(env_lines("A B=1\n").is_err());
     }
 
     #[test]

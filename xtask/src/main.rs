@@ -15,22 +15,30 @@
 //! - `cargo-lambda`: a user's crate through cargo-lambda (see `cargo_lambda.rs`).
 //! - `migration [--check]`: `serde_http` beside the same function on `lambda_runtime` (see
 //!   `migration.rs`).
+//! - `user-cli`: `cargo bootstrap` installed and used on a crate outside the repository (see
+//!   `user_cli.rs`).
 //! - `test`: formatting, clippy, docs, the whole test suite (both arches, both transports), the
 //!   size budgets and the deployment templates.
+//!
+//! The logic users need too (builds, invoke, package, size and bench measurement) is the
+//! `cargo-bootstrap` crate's library (`cli/`); these commands add what only this repository
+//! needs (its examples, size-report.md, the budgets of every feature row, soak, fuzz, the suite).
 
 mod bench;
-mod builds;
+mod bench_alloc;
 mod cargo_lambda;
-mod elf;
 mod invoke;
 mod migration;
 mod package;
 mod size;
 mod soak;
-mod zip;
+mod user_cli;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+
+pub use cargo_bootstrap::setup::{ZIGLANG, add_targets, pip_install, setup};
+pub use cargo_bootstrap::{Arch, builds, on_path, output, parse_arch, run};
 
 const USAGE: &str = "usage: cargo xtask <setup | build | invoke | package | size | bench | soak | cargo-lambda | test> [options]
   build   [--arch x86_64|arm64] [--example NAME | --bin NAME | --manifest-path PATH]
@@ -47,6 +55,7 @@ const USAGE: &str = "usage: cargo xtask <setup | build | invoke | package | size
   soak    [--invocations N | --quick]                 one process, many invocations: nothing lost, RSS flat
   cargo-lambda                                        a user's crate built, packaged and invoked with cargo-lambda
   migration [--check]                                 serde_http beside lambda_runtime: sizes, diff (docs/migrating-from-lambda-runtime.md)
+  user-cli                                            cargo bootstrap installed and run on a new crate outside the repository
   test                                                fmt, clippy, docs, every test, sizes, bench, soak, fuzz, deploy
 `cargo xtask <command> --help` tells more.";
 
@@ -63,6 +72,7 @@ fn main() -> ExitCode {
         Some("soak") => soak::main(&args[1..]),
         Some("migration") => migration::main(&args[1..]),
         Some("cargo-lambda") => cargo_lambda::main(&args[1..]),
+        Some("user-cli") => user_cli::main(&args[1..]),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             Ok(())
@@ -78,46 +88,6 @@ fn main() -> ExitCode {
     }
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Arch {
-    X86_64,
-    Arm64,
-}
-
-impl Arch {
-    /// As Lambda spells it.
-    fn name(self) -> &'static str {
-        match self {
-            Arch::X86_64 => "x86_64",
-            Arch::Arm64 => "arm64",
-        }
-    }
-
-    fn triple(self) -> &'static str {
-        match self {
-            Arch::X86_64 => "x86_64-unknown-linux-musl",
-            Arch::Arm64 => "aarch64-unknown-linux-musl",
-        }
-    }
-
-    fn host() -> Arch {
-        if cfg!(target_arch = "aarch64") { Arch::Arm64 } else { Arch::X86_64 }
-    }
-
-    /// The binary needs qemu-user to run here.
-    fn emulated(self) -> bool {
-        self != Arch::host()
-    }
-}
-
-fn parse_arch(value: &str) -> Result<Arch, String> {
-    match value {
-        "x86_64" | "amd64" => Ok(Arch::X86_64),
-        "arm64" | "aarch64" => Ok(Arch::Arm64),
-        other => Err(format!("unknown arch {other:?}: use x86_64 or arm64")),
-    }
-}
-
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
 }
@@ -126,7 +96,7 @@ fn root() -> PathBuf {
 /// runs its alias there), since xtask's own cargo commands run from the checkout; without `..`
 /// when it exists (it is a prefix to remap, see `builds.rs`).
 fn user_path(path: &str) -> Result<PathBuf, String> {
-    std::fs::canonicalize(path).or_else(|_| std::path::absolute(path)).map_err(|e| format!("{path}: {e}"))
+    cargo_bootstrap::user_path(Path::new(path))
 }
 
 fn cargo() -> Command {
@@ -144,109 +114,10 @@ fn help_asked(args: &[String], usage: &str) -> bool {
     asked
 }
 
-fn run(cmd: &mut Command) -> Result<(), String> {
-    let status = cmd.status().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("{cmd:?} failed: {status}")) }
-}
-
-fn output(program: &str, args: &[&str]) -> String {
-    Command::new(program)
-        .args(args)
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        .unwrap_or_default()
-}
-
-fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
-}
-
-/// Installs what building and running for `arches` needs, skipping what is there.
-fn setup(arches: &[Arch]) -> Result<(), String> {
-    add_targets(arches)?;
-    if arches.iter().any(|a| a.emulated()) && !on_path("qemu-aarch64-static") && !on_path("qemu-aarch64") {
-        apt_install("qemu-user-static")?;
-    }
-    Ok(())
-}
-
-/// The rustup targets for `arches` (building needs nothing else for pure-Rust code).
-fn add_targets(arches: &[Arch]) -> Result<(), String> {
-    let installed = output("rustup", &["target", "list", "--installed"]);
-    for arch in arches {
-        if !installed.lines().any(|t| t.trim() == arch.triple()) {
-            run(Command::new("rustup").args(["target", "add", arch.triple()]))?;
-        }
-    }
-    Ok(())
-}
-
-/// `apt-get install` a Debian package (through sudo when not root).
-fn apt_install(package: &str) -> Result<(), String> {
-    let root_user = output("id", &["-u"]).trim() == "0";
-    let apt = |args: &[&str]| {
-        let mut cmd = Command::new(if root_user { "apt-get" } else { "sudo" });
-        if !root_user {
-            cmd.arg("apt-get");
-        }
-        run(cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive"))
-    };
-    apt(&["update", "-qq"])?;
-    apt(&["install", "-y", "-qq", package])
-}
-
-/// The exact `ziglang` (PyPI) that compiles C code for the musl targets: another zig emits other
-/// bytes for mimalloc, and `size-report.md` must be reproduced byte for byte on a fresh machine.
-const ZIGLANG: &str = "0.17.1";
-
-/// `pip install PACKAGE==VERSION` unless that version is installed.
-fn pip_install(package: &str, version: &str) -> Result<(), String> {
-    let query = format!("import importlib.metadata as m; print(m.version('{package}'))");
-    let installed = Command::new("python3")
-        .args(["-c", &query])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
-    if installed == version {
-        return Ok(());
-    }
-    let spec = format!("{package}=={version}");
-    run(Command::new("python3").args([
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        &spec,
-    ]))
-}
-
-/// Points cargo's C builds (mimalloc) for `arch` at `zig cc` from PyPI's `ziglang`, installing
-/// it if needed. Only the C compiler changes: Rust code still links with the configured linker.
+/// Points cargo's C builds (mimalloc) for `arch` at `zig cc` from PyPI's `ziglang` (see
+/// `cargo_bootstrap::setup`), its wrapper scripts in `target/zig-cc`.
 fn c_compiler_env(cmd: &mut Command, arch: Arch) -> Result<(), String> {
-    pip_install("ziglang", ZIGLANG)?;
-    let dir = root().join("target/zig-cc");
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let zig_arch = arch.triple().split('-').next().unwrap_or("x86_64");
-    // cc-rs passes rustc's target name as --target=…; zig wants its own, so the wrapper swaps it.
-    let cc = format!(
-        "#!/bin/sh\nfor arg do\n  shift\n  case \"$arg\" in --target=*) ;; *) set -- \"$@\" \"$arg\" ;; esac\ndone\n\
-         exec python3 -m ziglang cc -target {zig_arch}-linux-musl \"$@\"\n"
-    );
-    let cc_path = dir.join(format!("{zig_arch}-cc"));
-    let ar_path = dir.join("ar");
-    write_script(&cc_path, &cc)?;
-    write_script(&ar_path, "#!/bin/sh\nexec python3 -m ziglang ar \"$@\"\n")?;
-    let var = arch.triple().replace('-', "_");
-    cmd.env(format!("CC_{var}"), cc_path).env(format!("AR_{var}"), ar_path);
-    Ok(())
-}
-
-fn write_script(path: &Path, text: &str) -> Result<(), String> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())
+    cargo_bootstrap::setup::c_compiler_env(cmd, arch, &root().join("target/zig-cc"))
 }
 
 /// Replaces the section of `size-report.md` that starts with `heading` (up to the next `## `
@@ -349,14 +220,28 @@ fn test() -> Result<(), String> {
     run(Command::new("bash").arg(root().join("fuzz/run.sh")).arg("10"))?;
     // A user's crate built with cargo-lambda (glibc), packaged by xtask, invoked under its watch.
     run(cargo().args(["xtask", "cargo-lambda"]))?;
+    // `cargo bootstrap` installed, and every command run on a new crate outside the repository.
+    run(cargo().args(["xtask", "user-cli"]))?;
     // cfn-lint on deploy/*.yaml (installed from PyPI if missing) and SAM's make targets.
     run(Command::new("bash").arg(root().join("deploy/check.sh")))
 }
 
 /// `cargo package` builds the library from its packaged sources (no path dependencies, the
-/// files it lists), and the documentation examples pass there too, outside this workspace.
+/// files it lists), and the documentation examples pass there too, outside this workspace; the
+/// CLI and the emulator package as they are.
 fn publishable() -> Result<(), String> {
     run(cargo().args(["package", "--quiet", "-p", "lambda-bootstrap", "--allow-dirty"]))?;
+    // The installable tools and the emulator they embed, verified together (cargo resolves the
+    // emulator's version from the package it just made).
+    run(cargo().args([
+        "package",
+        "--quiet",
+        "-p",
+        "lambda-emulator",
+        "-p",
+        "cargo-bootstrap",
+        "--allow-dirty",
+    ]))?;
     let manifest = std::fs::read_to_string(root().join("Cargo.toml")).map_err(|e| e.to_string())?;
     let version = manifest
         .lines()
@@ -377,7 +262,42 @@ fn publishable() -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::replace_section;
+    use super::{Arch, replace_section, root};
+    use cargo_bootstrap::builds::{LINKER, RUSTFLAGS, SIZE_PROFILE, toml_string};
+
+    /// The lines of `text` from `[header]` to the next table, without blanks and comments.
+    fn table<'a>(text: &'a str, header: &str) -> Vec<&'a str> {
+        let mut lines = text.lines().map(str::trim).skip_while(|l| *l != header).skip(1);
+        let mut out = Vec::new();
+        for line in lines.by_ref().take_while(|l| !l.starts_with('[')) {
+            if !line.is_empty() && !line.starts_with('#') {
+                out.push(line);
+            }
+        }
+        out
+    }
+
+    /// What `cargo bootstrap` gives a user's crate is what this workspace's files say.
+    #[test]
+    fn the_size_profile_is_the_workspace_release_profile() {
+        let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+        let written: Vec<String> = SIZE_PROFILE.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        assert_eq!(table(&manifest, "[profile.release]"), written);
+    }
+
+    #[test]
+    fn the_link_settings_are_the_workspace_config() {
+        let config = std::fs::read_to_string(root().join(".cargo/config.toml")).unwrap();
+        let flags: Vec<String> = RUSTFLAGS.iter().map(|f| toml_string(f)).collect();
+        for arch in Arch::BOTH {
+            assert_eq!(
+                table(&config, &format!("[target.{}]", arch.triple())),
+                [format!("linker = {}", toml_string(LINKER)), format!("rustflags = [{}]", flags.join(", "))],
+                "{}",
+                arch.triple()
+            );
+        }
+    }
 
     const HEADING: &str = "## Start-up and latency";
 

@@ -21,12 +21,13 @@
 //!   `provided.al2023` can run (glibc 2.34), with a note saying so.
 //! - `--out DIR` writes `DIR/<name>/<arch>/…` instead of `<target>/lambda/<name>/<arch>/…`.
 //!
-//! The zip, its timestamp and its digests are written by `zip.rs`; the ELF check is `elf.rs`.
+//! The ELF check, the zip, its timestamp and its digests are `cargo_bootstrap::package`; this
+//! file says which binaries.
 //!
 //! Bad input (a missing file, a truncated or foreign binary) is a one-line error, never a panic.
 
-use super::Arch;
-use super::zip::{base64, hex, sha256, source_date_epoch, zip_one};
+use super::{Arch, builds, root};
+use cargo_bootstrap::cargo::{Metadata, metadata};
 use std::path::{Path, PathBuf};
 
 const USAGE: &str = "usage: cargo xtask package [--arch x86_64|arm64|both] [--example NAME | --bin NAME]
@@ -41,8 +42,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
     for &arch in &opts.arches {
         let binary = job.binary(arch)?;
         let dir = job.out.join(&job.name).join(arch.name());
-        let zip = package(&binary, arch, &dir)?;
-        println!("{zip}");
+        println!("{}", cargo_bootstrap::package::package(&binary, arch, &dir)?);
     }
     Ok(())
 }
@@ -143,17 +143,19 @@ impl Job {
             Source::Prebuilt(path) => {
                 let out = match &opts.out {
                     Some(out) => out.clone(),
-                    None => PathBuf::from(metadata(None)?.target_directory).join("lambda"),
+                    None => PathBuf::from(metadata(&root().join("Cargo.toml"), None)?.target_directory)
+                        .join("lambda"),
                 };
                 return Ok(Job { name: file_name(path)?, out, how: How::Prebuilt(path.clone()) });
             }
             Source::Cargo { manifest, kind } => (manifest, kind),
         };
-        let meta = metadata(manifest.as_deref())?;
+        let own_manifest = manifest.clone().unwrap_or_else(|| root().join("Cargo.toml"));
+        let meta: Metadata = metadata(&own_manifest, None)?;
         let (name, example) = match kind {
             Kind::Example(name) => (name.clone(), true),
             Kind::Bin(Some(name)) => (name.clone(), false),
-            Kind::Bin(None) => (only_binary(&meta, manifest.as_deref())?, false),
+            Kind::Bin(None) => (meta.only_binary(&own_manifest)?, false),
         };
         let target_dir = PathBuf::from(meta.target_directory);
         let out = opts.out.clone().unwrap_or_else(|| target_dir.join("lambda"));
@@ -168,11 +170,11 @@ impl Job {
         };
         super::add_targets(&[arch])?;
         let mut cmd = match manifest {
-            Some(manifest) => super::builds::user(manifest, arch),
-            None => super::builds::workspace(arch),
+            Some(manifest) => builds::user(manifest, arch, Some(&root())),
+            None => builds::workspace(&root(), arch),
         };
         cmd.args([if example { "--example" } else { "--bin" }, &self.name]);
-        super::invoke::executable(&mut cmd)
+        cargo_bootstrap::cargo::executable(&mut cmd)
     }
 }
 
@@ -181,117 +183,6 @@ fn file_name(path: &Path) -> Result<String, String> {
         Some(name) => Ok(name.to_string()),
         None => Err(format!("{} names no file", path.display())),
     }
-}
-
-#[derive(miniserde::Deserialize)]
-struct Metadata {
-    target_directory: String,
-    packages: Vec<Package>,
-}
-
-#[derive(miniserde::Deserialize)]
-struct Package {
-    manifest_path: String,
-    targets: Vec<Target>,
-}
-
-#[derive(miniserde::Deserialize)]
-struct Target {
-    name: String,
-    kind: Vec<String>,
-}
-
-/// `cargo metadata --no-deps` of this workspace, or of `manifest` from the caller's directory
-/// (where its build runs, see `builds.rs`).
-fn metadata(manifest: Option<&Path>) -> Result<Metadata, String> {
-    let mut cmd = super::cargo();
-    cmd.args(["metadata", "--format-version", "1", "--no-deps"]);
-    if let Some(manifest) = manifest {
-        cmd.current_dir(std::env::current_dir().map_err(|e| format!("no current directory: {e}"))?);
-        cmd.arg("--manifest-path").arg(manifest);
-    }
-    let output = cmd.output().map_err(|e| format!("cannot run cargo metadata: {e}"))?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let why = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("no message");
-        return Err(format!("cargo metadata failed: {}", why.trim()));
-    }
-    let json = String::from_utf8_lossy(&output.stdout);
-    miniserde::json::from_str(&json).map_err(|_| "cannot read cargo metadata's output".to_string())
-}
-
-/// The name of the only binary target of the crate at `manifest` (an error lists them when it
-/// has several).
-pub fn only_binary_of(manifest: &Path) -> Result<String, String> {
-    only_binary(&metadata(Some(manifest))?, Some(manifest))
-}
-
-/// The name of the only binary target of the package at `manifest` (or of all the workspace's
-/// packages when `manifest` is a virtual manifest).
-fn only_binary(meta: &Metadata, manifest: Option<&Path>) -> Result<String, String> {
-    let wanted = manifest.and_then(|m| std::fs::canonicalize(m).ok());
-    let own: Vec<&Package> =
-        meta.packages.iter().filter(|p| wanted.as_deref() == Some(Path::new(&p.manifest_path))).collect();
-    let packages = if own.is_empty() { meta.packages.iter().collect() } else { own };
-    let bins: Vec<&str> = packages
-        .iter()
-        .flat_map(|p| &p.targets)
-        .filter(|t| t.kind.iter().any(|k| k == "bin"))
-        .map(|t| t.name.as_str())
-        .collect();
-    match bins.as_slice() {
-        [one] => Ok(one.to_string()),
-        [] => Err("no binary target there: give --example NAME".into()),
-        many => Err(format!("{} binaries ({}): choose one with --bin NAME", many.len(), many.join(", "))),
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Packaging
-
-/// Checks `binary`, writes `dir/bootstrap` and `dir/bootstrap.zip`; returns the line to print.
-fn package(binary: &Path, arch: Arch, dir: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(binary).map_err(|e| format!("cannot read {}: {e}", binary.display()))?;
-    let linking = super::elf::check(&bytes, arch).map_err(|why| format!("{}: {why}", binary.display()))?;
-    if let super::elf::Linking::Glibc(note) = linking {
-        eprintln!("{}: {note}", binary.display());
-    }
-    let zip = zip_one("bootstrap", &bytes, source_date_epoch()?)?;
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let bootstrap = dir.join("bootstrap");
-    let zip_path = dir.join("bootstrap.zip");
-    write(&bootstrap, &bytes)?;
-    make_executable(&bootstrap)?;
-    write(&zip_path, &zip)?;
-    let digest = sha256(&zip);
-    Ok(format!(
-        "{}  {} bytes  sha256:{}  CodeSha256:{}",
-        shown(&zip_path).display(),
-        zip.len(),
-        hex(&digest),
-        base64(&digest)
-    ))
-}
-
-fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
-#[cfg(unix)]
-fn make_executable(path: &Path) -> Result<(), String> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::Permissions::from_mode(0o755);
-    std::fs::set_permissions(path, mode).map_err(|e| format!("cannot chmod {}: {e}", path.display()))
-}
-
-#[cfg(not(unix))]
-fn make_executable(_: &Path) -> Result<(), String> {
-    Ok(())
-}
-
-/// `path` relative to the current directory when it lies below it.
-fn shown(path: &Path) -> &Path {
-    std::env::current_dir().ok().and_then(|cwd| path.strip_prefix(cwd).ok()).unwrap_or(path)
 }
 
 #[cfg(test)]

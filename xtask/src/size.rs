@@ -22,6 +22,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use cargo_bootstrap::function::Function;
+use cargo_bootstrap::size::{file_size, parse_size, zipped_size};
+
 use super::{Arch, root, run};
 
 /// One build in the table.
@@ -208,7 +211,7 @@ fn build(row: &Row, arch: Arch) -> Result<PathBuf, String> {
         return build_outside(row, manifest, arch);
     }
     let target_dir = root().join("target/size");
-    let mut cmd = super::builds::workspace(arch);
+    let mut cmd = super::builds::workspace(&root(), arch);
     cmd.args(["--quiet", "--example", row.example]);
     cmd.args(row.features).arg("--target-dir").arg(&target_dir);
     if row.c_code {
@@ -226,7 +229,7 @@ fn build(row: &Row, arch: Arch) -> Result<PathBuf, String> {
 /// Cargo.lock; returns a copy of the binary under `target/size/`.
 fn build_outside(row: &Row, manifest: &str, arch: Arch) -> Result<PathBuf, String> {
     let target_dir = root().join("target").join(row.example);
-    let mut cmd = super::builds::workspace(arch);
+    let mut cmd = super::builds::workspace(&root(), arch);
     cmd.args(["--quiet", "--locked", "--manifest-path"]);
     run(cmd.arg(root().join(manifest)).arg("--target-dir").arg(&target_dir))?;
     let built = target_dir.join(arch.triple()).join("release").join(row.example);
@@ -241,16 +244,6 @@ pub fn measure(name: &str, arch: Arch) -> Result<(u64, u64), String> {
     let row = ROWS.iter().find(|r| r.name == name).ok_or(format!("no size row {name:?}"))?;
     let binary = build(row, arch)?;
     Ok((file_size(&binary)?, zipped_size(&binary)?))
-}
-
-fn file_size(path: &Path) -> Result<u64, String> {
-    std::fs::metadata(path).map(|m| m.len()).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// The size of a deterministic `bootstrap.zip` holding the binary (what Lambda is sent).
-fn zipped_size(binary: &Path) -> Result<u64, String> {
-    let bytes = std::fs::read(binary).map_err(|e| e.to_string())?;
-    Ok(super::zip::zip_one("bootstrap", &bytes, super::zip::DOS_EPOCH)?.len() as u64)
 }
 
 /// `size-budgets.txt`: `row | arch | budget | reason` lines; `#` starts a comment.
@@ -279,25 +272,6 @@ fn read_budgets() -> Result<Vec<(String, Arch, Budget)>, String> {
         }
     }
     Ok(budgets)
-}
-
-/// `24KiB`, `1.5MiB`, `450000`.
-fn parse_size(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
-        Some(i) => (&text[..i], &text[i..]),
-        None => (text, ""),
-    };
-    let scale = match unit {
-        "" | "B" => 1.0,
-        "KiB" => 1024.0,
-        "MiB" => 1024.0 * 1024.0,
-        "KB" => 1000.0,
-        "MB" => 1e6,
-        _ => return Err(format!("unknown size unit in {text:?}: use B, KiB, MiB, KB or MB")),
-    };
-    let n: f64 = number.trim().parse().map_err(|_| format!("not a size: {text:?}"))?;
-    Ok((n * scale).round() as u64)
 }
 
 fn limit(budget: Budget, reference: u64) -> u64 {
@@ -392,45 +366,14 @@ fn report(measured: &[Measured], budgets: &[(String, Arch, Budget)]) -> Result<S
 fn contributors() -> Result<Vec<(String, u64)>, String> {
     let target_dir = root().join("target/size-unstripped");
     let triple = Arch::X86_64.triple();
-    let mut cmd = super::builds::workspace(Arch::X86_64);
+    let mut cmd = super::builds::workspace(&root(), Arch::X86_64);
     cmd.args(["--quiet", "--example", "hello", "--target-dir"]);
     run(cmd.arg(&target_dir).env("CARGO_PROFILE_RELEASE_STRIP", "false"))?;
     let binary = target_dir.join(triple).join("release/examples/hello");
-    let out = Command::new("nm")
-        .args(["--size-sort", "-S", "-C"])
-        .arg(&binary)
-        .output()
-        .map_err(|e| format!("nm: {e} (install binutils)"))?;
-    let mut sums: Vec<(String, u64)> = Vec::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let mut parts = line.splitn(4, ' ');
-        let (_, Some(size), Some(_), Some(name)) = (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            continue;
-        };
-        let Ok(size) = u64::from_str_radix(size, 16) else { continue };
-        let krate = crate_of(name);
-        match sums.iter_mut().find(|(k, _)| *k == krate) {
-            Some((_, total)) => *total += size,
-            None => sums.push((krate, size)),
-        }
-    }
-    sums.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut sums: Vec<(String, u64)> =
+        cargo_bootstrap::size::contributors(&binary)?.into_iter().map(|c| (c.name, c.bytes)).collect();
     sums.truncate(10);
     Ok(sums)
-}
-
-/// The crate a demangled symbol belongs to: its first path segment (inside `<…>` for impls).
-fn crate_of(symbol: &str) -> String {
-    let trimmed =
-        symbol.trim_start_matches(['<', '&', '*', ' ']).trim_start_matches("dyn ").trim_start_matches("mut ");
-    match trimmed.split_once("::") {
-        Some((first, _)) if !first.is_empty() && first.chars().all(|c| c.is_alphanumeric() || c == '_') => {
-            first.to_string()
-        }
-        _ if symbol.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.') => "musl".to_string(),
-        _ => "other".to_string(),
-    }
 }
 
 /// Where the nightly rows are. A fixed text, so this section does not depend on what a machine
@@ -505,7 +448,7 @@ fn build_nightly(row: &Row, arch: Arch) -> Result<PathBuf, String> {
         row.example,
     ]);
     cmd.args(NIGHTLY_FLAGS)
-        .args(["--config", NIGHTLY_CONFIG, "--config", &super::builds::remap_config(arch)])
+        .args(["--config", NIGHTLY_CONFIG, "--config", &super::builds::remap_config(&root(), arch)])
         .args(row.features)
         .arg("--target-dir")
         .arg(&target_dir);
@@ -534,23 +477,14 @@ impl UserBuild {
     fn run(self) -> Result<(), String> {
         let arch = self.arch.unwrap_or(Arch::X86_64);
         super::setup(&[arch])?;
-        let mut cmd = match &self.manifest {
-            Some(manifest) => {
-                let bin = match &self.bin {
-                    Some(bin) => bin.clone(),
-                    None => super::package::only_binary_of(manifest)?,
-                };
-                let mut cmd = super::builds::user(manifest, arch);
-                cmd.args(["--bin", &bin]);
-                cmd
-            }
+        let binary = match &self.manifest {
+            Some(manifest) => Function::resolve(Some(manifest), self.bin.as_deref())?.build(arch)?,
             None => {
-                let mut cmd = super::builds::workspace(arch);
+                let mut cmd = super::builds::workspace(&root(), arch);
                 cmd.args(["--bin", self.bin.as_deref().unwrap_or_default()]);
-                cmd
+                cargo_bootstrap::cargo::executable(&mut cmd)?
             }
         };
-        let binary = super::invoke::executable(&mut cmd)?;
         let size = file_size(&binary)?;
         println!("{} ({}): {size} bytes", binary.display(), arch.triple());
         match self.budget {
@@ -564,31 +498,9 @@ impl UserBuild {
     }
 }
 
-/// The `"executable":"…"` paths in cargo's JSON messages.
-pub fn executables(messages: &str) -> Vec<String> {
-    messages
-        .lines()
-        .filter_map(|line| {
-            let start = line.find("\"executable\":\"")? + "\"executable\":\"".len();
-            let end = line[start..].find('"')?;
-            Some(line[start..start + end].replace("\\\\", "\\"))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_parse() {
-        assert_eq!(parse_size("24KiB"), Ok(24 * 1024));
-        assert_eq!(parse_size("450 KiB"), Ok(450 * 1024));
-        assert_eq!(parse_size("1.5MiB"), Ok(1_572_864));
-        assert_eq!(parse_size("1000"), Ok(1000));
-        assert!(parse_size("12 parsecs").is_err());
-        assert!(parse_size("KiB").is_err());
-    }
 
     #[test]
     fn a_section_is_found_up_to_the_next_heading() {
@@ -596,21 +508,5 @@ mod tests {
         assert_eq!(section_of(text, SECTION), Some("## Sizes\n\nrows\n\n"));
         assert_eq!(section_of("## Sizes\n\nrows\n", SECTION), Some("## Sizes\n\nrows\n"));
         assert_eq!(section_of("# Size report\n", SECTION), None);
-    }
-
-    #[test]
-    fn crates_of_symbols() {
-        assert_eq!(crate_of("lambda_bootstrap::runtime::run"), "lambda_bootstrap");
-        assert_eq!(crate_of("<alloc::vec::Vec<u8> as core::clone::Clone>::clone"), "alloc");
-        assert_eq!(crate_of("<&mut std::io::Write>::write"), "std");
-        assert_eq!(crate_of("__libc_malloc_impl"), "musl");
-        assert_eq!(crate_of("_start_c"), "musl");
-    }
-
-    #[test]
-    fn cargo_messages() {
-        let messages = r#"{"reason":"compiler-artifact","executable":null}
-{"reason":"compiler-artifact","target":{"name":"f"},"executable":"/x/target/release/f"}"#;
-        assert_eq!(executables(messages), vec!["/x/target/release/f".to_string()]);
     }
 }

@@ -1,21 +1,22 @@
-//! How xtask builds a `bootstrap`: the size profile, the link settings and the path remapping,
-//! said once.
+//! How a `bootstrap` is built: the size profile, the link settings and the path remapping, said
+//! once.
 //!
-//! The workspace's own examples get the size profile from `[profile.release]` in `Cargo.toml`
-//! and the link settings from `.cargo/config.toml`; a user's crate (`--manifest-path`) has
-//! neither, so xtask passes both as cargo `--config` overrides ([`SIZE_PROFILE`], [`LINKER`],
-//! [`RUSTFLAGS`]), and a test checks that they say what the workspace's files say. A user's
-//! crate is built from the caller's directory (their own `.cargo/config.toml` applies, and a
-//! relative path means what it says), the workspace's from its root.
+//! The lambda-bootstrap workspace's own examples get the size profile from `[profile.release]`
+//! in its `Cargo.toml` and the link settings from its `.cargo/config.toml`; a user's crate has
+//! neither, so the tools pass both as cargo `--config` overrides ([`SIZE_PROFILE`], [`LINKER`],
+//! [`RUSTFLAGS`]), and xtask's tests check that they say what the workspace's files say. A
+//! user's crate is built from the caller's directory (their own `.cargo/config.toml` applies,
+//! and a relative path means what it says), the workspace's from its root.
 //!
-//! Every build also remaps the cargo home, the checkout and the user's crate to fixed names
-//! (`--remap-path-prefix`), so the paths rustc records in panic locations (and so the bytes and
-//! sizes) do not depend on where they live on this machine.
+//! Every build also remaps the cargo home, the lambda-bootstrap checkout (when the library is a
+//! path dependency) and the user's crate to fixed names (`--remap-path-prefix`), so the paths
+//! rustc records in panic locations (and so the bytes and sizes) do not depend on where they
+//! live on this machine.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{Arch, root};
+use crate::Arch;
 
 /// The size profile (`[profile.release]` in the workspace's `Cargo.toml`): key, TOML value.
 pub const SIZE_PROFILE: [(&str, &str); 5] = [
@@ -42,38 +43,40 @@ pub const RUSTFLAGS: [&str; 8] = [
     "link-arg=-znorelro",
 ];
 
-/// `cargo build --release --target <arch>` of this workspace, from its root; only the path
-/// remapping is added (the workspace's files give the rest).
-pub fn workspace(arch: Arch) -> Command {
-    let mut cmd = super::cargo();
-    cmd.args(["build", "--release", "--target", arch.triple(), "--config", &remap_config(arch)]);
+/// `cargo build --release --target <arch>` of the lambda-bootstrap workspace at `checkout`, from
+/// its root; only the path remapping is added (the workspace's files give the rest).
+pub fn workspace(checkout: &Path, arch: Arch) -> Command {
+    let mut cmd = crate::cargo_command();
+    cmd.current_dir(checkout);
+    cmd.args(["build", "--release", "--target", arch.triple(), "--config", &remap_config(checkout, arch)]);
     warn_rustflags();
     cmd
 }
 
 /// The `--config` that adds the path remapping to the workspace's rustflags for `arch`.
-pub fn remap_config(arch: Arch) -> String {
-    rustflags_config(arch, &remap_flags(None))
+pub fn remap_config(checkout: &Path, arch: Arch) -> String {
+    rustflags_config(arch, &remap_flags(Some(checkout), None))
 }
 
 /// `cargo build --release --target <arch> --manifest-path <manifest>` of a user's crate, from the
 /// caller's directory, with the size profile, the link settings and the path remapping as
-/// `--config` overrides; says on stderr what it applied.
-pub fn user(manifest: &Path, arch: Arch) -> Command {
-    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+/// `--config` overrides; says on stderr what it applied. `checkout`: where the lambda-bootstrap
+/// library comes from when it is a path dependency (remapped too).
+pub fn user(manifest: &Path, arch: Arch, checkout: Option<&Path>) -> Command {
+    let mut cmd = crate::cargo_command();
     cmd.args(["build", "--release", "--target", arch.triple()]).arg("--manifest-path").arg(manifest);
     for (key, value) in SIZE_PROFILE {
         cmd.args(["--config", &format!("profile.release.{key}={value}")]);
     }
     cmd.args(["--config", &format!("target.{}.linker={}", arch.triple(), toml_string(LINKER))]);
     let crate_root = manifest.parent().unwrap_or(Path::new("/"));
-    let remaps = remap_flags(Some(crate_root));
+    let remaps = remap_flags(checkout, Some(crate_root));
     let flags: Vec<String> = RUSTFLAGS.iter().map(|f| f.to_string()).chain(remaps.iter().cloned()).collect();
     cmd.args(["--config", &rustflags_config(arch, &flags)]);
     warn_rustflags();
     let profile: Vec<String> = SIZE_PROFILE.iter().map(|(k, v)| format!("{k}={v}")).collect();
     eprintln!(
-        "xtask: building {} for {} with the size profile ({}), linker {LINKER}, rustflags {}, {}",
+        "building {} for {} with the size profile ({}), linker {LINKER}, rustflags {}, {}",
         manifest.display(),
         arch.triple(),
         profile.join(", "),
@@ -87,15 +90,13 @@ pub fn user(manifest: &Path, arch: Arch) -> Command {
 fn warn_rustflags() {
     for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS"] {
         if std::env::var_os(var).is_some_and(|v| !v.is_empty()) {
-            eprintln!(
-                "xtask: {var} is set: cargo then ignores the link settings and path remapping xtask gives"
-            );
+            eprintln!("{var} is set: cargo then ignores the link settings and path remapping given here");
         }
     }
 }
 
 /// `--config target.<triple>.rustflags=[…]`'s value (cargo adds it to the files' list).
-fn rustflags_config(arch: Arch, flags: &[String]) -> String {
+pub fn rustflags_config(arch: Arch, flags: &[String]) -> String {
     let items: Vec<String> = flags.iter().map(|f| toml_string(f)).collect();
     format!("target.{}.rustflags=[{}]", arch.triple(), items.join(", "))
 }
@@ -103,8 +104,9 @@ fn rustflags_config(arch: Arch, flags: &[String]) -> String {
 /// `--remap-path-prefix=FROM=TO` for the cargo home (`/cargo`), the checkout
 /// (`/lambda-bootstrap`) and the user's crate (`/function`). rustc applies the last that matches
 /// and one may lie inside another (a cargo home in the checkout), so the longest comes last.
-fn remap_flags(crate_root: Option<&Path>) -> Vec<String> {
-    let mut remaps = vec![(cargo_home(), "/cargo"), (root(), "/lambda-bootstrap")];
+fn remap_flags(checkout: Option<&Path>, crate_root: Option<&Path>) -> Vec<String> {
+    let mut remaps = vec![(cargo_home(), "/cargo")];
+    remaps.extend(checkout.map(|dir| (dir.to_path_buf(), "/lambda-bootstrap")));
     remaps.extend(crate_root.map(|dir| (dir.to_path_buf(), "/function")));
     remaps.sort_by_key(|(from, _)| from.as_os_str().len());
     remaps.into_iter().map(|(from, to)| format!("--remap-path-prefix={}={to}", from.display())).collect()
@@ -119,7 +121,7 @@ fn cargo_home() -> PathBuf {
 }
 
 /// A TOML basic string.
-fn toml_string(text: &str) -> String {
+pub fn toml_string(text: &str) -> String {
     let mut out = String::from("\"");
     for c in text.chars() {
         match c {
@@ -137,39 +139,6 @@ fn toml_string(text: &str) -> String {
 mod tests {
     use super::*;
 
-    /// The lines of `text` from `[header]` to the next table, without blanks and comments.
-    fn table<'a>(text: &'a str, header: &str) -> Vec<&'a str> {
-        let mut lines = text.lines().map(str::trim).skip_while(|l| *l != header).skip(1);
-        let mut out = Vec::new();
-        for line in lines.by_ref().take_while(|l| !l.starts_with('[')) {
-            if !line.is_empty() && !line.starts_with('#') {
-                out.push(line);
-            }
-        }
-        out
-    }
-
-    #[test]
-    fn the_size_profile_is_the_workspace_release_profile() {
-        let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
-        let written: Vec<String> = SIZE_PROFILE.iter().map(|(k, v)| format!("{k} = {v}")).collect();
-        assert_eq!(table(&manifest, "[profile.release]"), written);
-    }
-
-    #[test]
-    fn the_link_settings_are_the_workspace_config() {
-        let config = std::fs::read_to_string(root().join(".cargo/config.toml")).unwrap();
-        let flags: Vec<String> = RUSTFLAGS.iter().map(|f| toml_string(f)).collect();
-        for arch in [Arch::X86_64, Arch::Arm64] {
-            assert_eq!(
-                table(&config, &format!("[target.{}]", arch.triple())),
-                [format!("linker = {}", toml_string(LINKER)), format!("rustflags = [{}]", flags.join(", "))],
-                "{}",
-                arch.triple()
-            );
-        }
-    }
-
     #[test]
     fn config_values_are_toml() {
         assert_eq!(toml_string(r#"a "b" \c"#), r#""a \"b\" \\c""#);
@@ -179,5 +148,19 @@ mod tests {
             rustflags_config(Arch::Arm64, &flags),
             r#"target.aarch64-unknown-linux-musl.rustflags=["-C", "x=\"y\""]"#
         );
+    }
+
+    #[test]
+    fn remapping_puts_the_longest_prefix_last() {
+        let flags = remap_flags(
+            Some(Path::new("/a")),
+            Some(Path::new("/a/very/long/crate/path/that/no/cargo/home/would/have/x")),
+        );
+        assert_eq!(
+            flags.last().unwrap(),
+            "--remap-path-prefix=/a/very/long/crate/path/that/no/cargo/home/would/have/x=/function"
+        );
+        assert!(flags.contains(&"--remap-path-prefix=/a=/lambda-bootstrap".to_string()));
+        assert!(remap_flags(None, None).iter().all(|f| f.ends_with("=/cargo")));
     }
 }

@@ -1,4 +1,4 @@
-//! The ELF check of `cargo xtask package`: is this file a `bootstrap` that `provided.al2023` can
+//! The ELF check of `package`: is this file a `bootstrap` that `provided.al2023` can
 //! run on the requested arch?
 //!
 //! - A static executable (no program interpreter, no needed library; static-pie passes): yes.
@@ -11,7 +11,7 @@
 //!
 //! Bad input (a truncated or lying header) is an error, never a panic.
 
-use super::Arch;
+use crate::Arch;
 
 /// How an accepted `bootstrap` is linked.
 #[derive(Debug, PartialEq)]

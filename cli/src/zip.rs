@@ -1,4 +1,4 @@
-//! The deployment zip of `cargo xtask package`, the same bytes on every clean build.
+//! The deployment zip of `package`, the same bytes on every clean build, and its digests.
 //!
 //! The zip has one entry, `bootstrap`: made by Unix, external attributes `0o100755 << 16`,
 //! deflated, no extra fields, no data descriptor, and the DOS time of `SOURCE_DATE_EPOCH` (UTC)
@@ -12,11 +12,10 @@
 //!   fields, data descriptors, clock reads) across its versions.
 //! - Deflate is `miniz_oxide`: pure Rust, one small dependency (`adler2`), no C; its output
 //!   depends only on input, level and version, and `Cargo.lock` pins the version.
-//! - CRC-32 and SHA-256 are written here too (a dozen and ~40 lines): both are exactly
-//!   specified, the tests check them against published vectors and independent readers
-//!   (Python's `zipfile` verifies the CRC, `hashlib` the digest), and `sha2` would bring eight
-//!   or so crates (`digest`, `generic-array`, `typenum`, …) into xtask for one hash of a
-//!   quarter megabyte.
+//! - CRC-32 is `crc32fast`, SHA-256 `sha2`, base64 `base64`: well-kept crates for exactly
+//!   specified work that is not ours.
+//! - The tests hand the archive to two independent readers, Python's `zipfile` (which checks
+//!   the CRC and the sizes) and `unzip -t`, and compare what they read back.
 
 /// Deflate level: miniz's best standard one (10, "uber", saves 25 bytes of 229 KB on `hello`).
 const LEVEL: u8 = 9;
@@ -163,76 +162,15 @@ fn put32(out: &mut Vec<u8>, value: u32) {
     out.extend_from_slice(&value.to_le_bytes());
 }
 
-/// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), as zip records it.
+/// CRC-32 (IEEE 802.3), as zip records it.
 fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &byte in data {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
-        }
-    }
-    !crc
+    crc32fast::hash(data)
 }
 
-// ---------------------------------------------------------------------------------------------
-// SHA-256 (FIPS 180-4) and its spellings
-
-const K: [u32; 64] = [
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-];
-
+/// SHA-256 of `data`.
 pub fn sha256(data: &[u8]) -> [u8; 32] {
-    let mut state: [u32; 8] =
-        [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
-    let full = data.len() - data.len() % 64;
-    let mut tail = data[full..].to_vec();
-    tail.push(0x80);
-    while tail.len() % 64 != 56 {
-        tail.push(0);
-    }
-    tail.extend_from_slice(&(data.len() as u64).wrapping_mul(8).to_be_bytes());
-    for block in data[..full].chunks_exact(64).chain(tail.chunks_exact(64)) {
-        compress(&mut state, block);
-    }
-    let mut digest = [0; 32];
-    for (out, word) in digest.chunks_exact_mut(4).zip(state) {
-        out.copy_from_slice(&word.to_be_bytes());
-    }
-    digest
-}
-
-/// One 64-byte block into the state.
-fn compress(state: &mut [u32; 8], block: &[u8]) {
-    let mut w = [0u32; 64];
-    for (word, bytes) in w.iter_mut().zip(block.chunks_exact(4)) {
-        *word = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-    }
-    for i in 16..64 {
-        let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
-        let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
-        w[i] = w[i - 16].wrapping_add(s0).wrapping_add(w[i - 7]).wrapping_add(s1);
-    }
-    let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = *state;
-    for (k, w) in K.iter().zip(w) {
-        let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
-        let choice = (e & f) ^ (!e & g);
-        let t1 = h.wrapping_add(s1).wrapping_add(choice).wrapping_add(*k).wrapping_add(w);
-        let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
-        let majority = (a & b) ^ (a & c) ^ (b & c);
-        let t2 = s0.wrapping_add(majority);
-        (h, g, f, e, d, c, b, a) = (g, f, e, d.wrapping_add(t1), c, b, a, t1.wrapping_add(t2));
-    }
-    for (word, add) in state.iter_mut().zip([a, b, c, d, e, f, g, h]) {
-        *word = word.wrapping_add(add);
-    }
+    use sha2::Digest;
+    sha2::Sha256::digest(data).into()
 }
 
 pub fn hex(bytes: &[u8]) -> String {
@@ -241,16 +179,8 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Standard base64 with padding: how Lambda reports `CodeSha256`.
 pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | (u32::from(b) << (16 - 8 * i)));
-        for i in 0..4 {
-            let sextet = ((n >> (18 - 6 * i)) & 63) as usize;
-            out.push(if i <= chunk.len() { char::from(ALPHABET[sextet]) } else { '=' });
-        }
-    }
-    out
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 #[cfg(test)]
@@ -264,38 +194,8 @@ mod tests {
     }
 
     #[test]
-    fn sha256_matches_fips_180_vectors() {
-        let cases: [(&[u8], &str); 3] = [
-            (b"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
-            (b"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-            (
-                b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-                "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
-            ),
-        ];
-        for (input, digest) in cases {
-            assert_eq!(hex(&sha256(input)), digest);
-        }
-        let million = vec![b'a'; 1_000_000];
-        assert_eq!(
-            hex(&sha256(&million)),
-            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
-        );
-    }
-
-    #[test]
-    fn sha256_pads_every_tail_length() {
-        // SHA-256 of the concatenated digests of bytes `0, 1, 2, …` of every length 0..=200,
-        // from Python's hashlib: covers the 55/56/64-byte padding edges and multi-block inputs.
-        let mut digests = Vec::new();
-        for len in 0..=200usize {
-            let data: Vec<u8> = (0..len).map(|i| i as u8).collect();
-            digests.extend_from_slice(&sha256(&data));
-        }
-        assert_eq!(
-            hex(&sha256(&digests)),
-            "64ef7c229fce2408b5336b6a542fea0e078c3a87d2da85cb3fc52e2008b65021"
-        );
+    fn digests_are_sha256() {
+        assert_eq!(hex(&sha256(b"abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
     #[test]
@@ -368,5 +268,43 @@ mod tests {
         let zip = zip_one("bootstrap", b"", DOS_EPOCH).unwrap();
         assert_eq!((le16(&zip, 4), le16(&zip, 8), le32(&zip, 18), le32(&zip, 22)), (10, 0, 0, 0));
         assert_eq!(zip.len(), 30 + 9 + 46 + 9 + 22);
+    }
+
+    /// Python's `zipfile` (CRC and sizes checked by `testzip`) and `unzip -t` read the archive
+    /// back: the entry's name, bytes, mode and time are what was written.
+    #[test]
+    fn independent_readers_accept_the_zip() {
+        let data: Vec<u8> = (0..50_000u32).map(|i| (i * 7 % 253) as u8).collect();
+        let dir = std::env::temp_dir().join(format!("cargo-bootstrap-zip-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (zip_path, data_path) = (dir.join("bootstrap.zip"), dir.join("data"));
+        std::fs::write(&zip_path, zip_one("bootstrap", &data, dos_time(1_700_000_000)).unwrap()).unwrap();
+        std::fs::write(&data_path, &data).unwrap();
+        let script = "import sys, zipfile\n\
+            z = zipfile.ZipFile(sys.argv[1])\n\
+            assert z.testzip() is None\n\
+            [i] = z.infolist()\n\
+            assert i.filename == 'bootstrap', i.filename\n\
+            assert i.external_attr >> 16 == 0o100755, oct(i.external_attr)\n\
+            assert i.date_time == (2023, 11, 14, 22, 13, 20), i.date_time\n\
+            assert z.read('bootstrap') == open(sys.argv[2], 'rb').read()\n\
+            print('ok')\n";
+        let python = std::process::Command::new("python3")
+            .args(["-c", script])
+            .arg(&zip_path)
+            .arg(&data_path)
+            .output()
+            .expect("python3 runs");
+        assert_eq!(
+            String::from_utf8_lossy(&python.stdout).trim(),
+            "ok",
+            "{}",
+            String::from_utf8_lossy(&python.stderr)
+        );
+        let unzip =
+            std::process::Command::new("unzip").arg("-t").arg(&zip_path).output().expect("unzip runs");
+        assert!(unzip.status.success(), "{}", String::from_utf8_lossy(&unzip.stdout));
+        assert!(String::from_utf8_lossy(&unzip.stdout).contains("testing: bootstrap"));
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
