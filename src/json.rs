@@ -6,7 +6,7 @@ use miniserde::de::Visitor;
 use miniserde::json::{self, Number, Value};
 use miniserde::{Deserialize, Serialize};
 
-use crate::handler::Handler;
+use crate::handler::{Handler, Sink};
 use crate::{Context, Error, protocol};
 
 /// Marker for typed JSON handlers.
@@ -19,12 +19,10 @@ where
     Req: Deserialize,
     Resp: Serialize,
 {
-    const CONTENT_TYPE: Option<&'static str> = Some("application/json");
-
-    fn call(&mut self, event: &mut Vec<u8>, ctx: &Context, out: &mut Vec<u8>) -> Result<(), Error> {
+    fn call(&mut self, event: &mut Vec<u8>, ctx: &Context, out: &mut Sink) -> Result<(), Error> {
         let request = decode(event)?;
         let response = self(request, ctx)?;
-        *out = json::to_string(&response).into_bytes();
+        out.buffered(json::to_string(&response).into_bytes(), Some("application/json"));
         Ok(())
     }
 }
