@@ -113,15 +113,21 @@ pub fn run<M, H: Handler<M>>(mut handler: H) -> ! {
 
 /// [`run`] without its generics: one loop on this thread, `_X_AMZN_TRACE_ID` set per event.
 fn serve(handler: DynHandler<'_>) -> ! {
-    let mut rt = match Runtime::from_env() {
-        Ok(rt) => rt,
-        Err(stop) => exit(stop, &[]),
-    };
+    let mut rt = Runtime::new(config());
     rt.set_trace_env(true);
     #[cfg(all(feature = "std", panic = "abort"))]
     panic::install(report_panic);
     let stop = rt.serve(handler);
     exit(stop, rt.last_answer())
+}
+
+/// The function's environment, read once for the life of the process; exits if there is no
+/// Runtime API to talk to.
+fn config() -> &'static Config {
+    match Config::from_env() {
+        Ok(config) => alloc::boxed::Box::leak(alloc::boxed::Box::new(config)),
+        Err(e) => exit(Stop::Config(e), &[]),
+    }
 }
 
 /// The one way out: the line that says why (quoting `answer`, the last answer's body, where the
@@ -135,13 +141,9 @@ fn exit(stop: Stop, answer: &[u8]) -> ! {
 /// at once, as any [`Stop`] does.
 #[cfg(all(feature = "std", panic = "abort"))]
 fn report_panic(config: &'static Config, request_id: &str, invocation_id: Option<&str>, error: &Error) {
-    match Runtime::new(config) {
-        Ok(mut rt) => {
-            if let Err(stop) = rt.report_error_for(request_id, invocation_id, error) {
-                exit(stop, rt.last_answer())
-            }
-        }
-        Err(stop) => exit(stop, &[]),
+    let mut rt = Runtime::new(config);
+    if let Err(stop) = rt.report_error_for(request_id, invocation_id, error) {
+        exit(stop, rt.last_answer())
     }
 }
 
@@ -199,13 +201,9 @@ pub fn __run_from_c_main<M, H: Handler<M>>(handler: H) -> ! {
 /// });
 /// ```
 pub fn report_init_error(error: Error) -> ! {
-    match Runtime::from_env() {
-        Ok(mut rt) => {
-            let stop = rt.report_init_error(&error);
-            exit(stop, rt.last_answer())
-        }
-        Err(stop) => exit(stop, &[]),
-    }
+    let mut rt = Runtime::new(config());
+    let stop = rt.report_init_error(&error);
+    exit(stop, rt.last_answer())
 }
 
 /// Aborts the process: what a `#![no_std]` bootstrap's `#[panic_handler]` can call.
@@ -252,9 +250,6 @@ pub mod in_process {
             Ok(config) => alloc::boxed::Box::leak(alloc::boxed::Box::new(config)),
             Err(e) => return Stop::Config(e),
         };
-        match Runtime::new(config) {
-            Ok(mut rt) => rt.serve(&mut |event, ctx, out| handler.call(event, ctx, out)),
-            Err(stop) => stop,
-        }
+        Runtime::new(config).serve(&mut |event, ctx, out| handler.call(event, ctx, out))
     }
 }

@@ -63,7 +63,8 @@ pub use abort::{call, install};
 mod abort {
     use alloc::boxed::Box;
     use alloc::string::String;
-    use core::cell::RefCell;
+    use core::cell::{Cell, RefCell};
+    use core::sync::atomic::{AtomicBool, Ordering};
     use std::panic::PanicHookInfo;
 
     use super::*;
@@ -79,26 +80,39 @@ mod abort {
     }
 
     std::thread_local! {
-        static INFLIGHT: RefCell<Inflight> = const {
-            RefCell::new(Inflight {
-                config: None,
-                active: false,
-                request_id: String::new(),
-                invocation_id: String::new(),
-            })
-        };
+        /// This thread's slot, made on its first invocation and kept for the life of the
+        /// process (a loop's thread serves until the process ends). A reference, not the slot
+        /// itself: a thread-local without a destructor costs no registration.
+        static INFLIGHT: Cell<Option<&'static RefCell<Inflight>>> = const { Cell::new(None) };
+    }
+
+    fn slot() -> &'static RefCell<Inflight> {
+        INFLIGHT.with(|cell| match cell.get() {
+            Some(slot) => slot,
+            None => {
+                let slot: &'static RefCell<Inflight> = Box::leak(Box::new(RefCell::new(Inflight {
+                    config: None,
+                    active: false,
+                    request_id: String::new(),
+                    invocation_id: String::new(),
+                })));
+                cell.set(Some(slot));
+                slot
+            }
+        })
     }
 
     /// Installs the hook (once per process, however many loops call it).
     pub fn install(report: Reporter) {
-        static ONCE: std::sync::Once = std::sync::Once::new();
-        ONCE.call_once(|| {
-            let previous = std::panic::take_hook();
-            std::panic::set_hook(Box::new(move |info| {
-                hook(info, report);
-                previous(info);
-            }));
-        });
+        static INSTALLED: AtomicBool = AtomicBool::new(false);
+        if INSTALLED.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            hook(info, report);
+            previous(info);
+        }));
     }
 
     pub fn call(
@@ -107,39 +121,40 @@ mod abort {
         ctx: &Context,
         out: &mut Sink,
     ) -> Result<(), Error> {
-        INFLIGHT.with_borrow_mut(|slot| {
+        let cell = slot();
+        {
+            let mut slot = cell.borrow_mut();
             slot.config = Some(ctx.config);
             slot.active = true;
             slot.request_id.clear();
             slot.request_id.push_str(&ctx.request_id);
             slot.invocation_id.clear();
             slot.invocation_id.push_str(ctx.invocation_id.as_deref().unwrap_or_default());
-        });
+        }
         let result = handler(event, ctx, out);
-        INFLIGHT.with_borrow_mut(|slot| slot.active = false);
+        cell.borrow_mut().active = false;
         result
     }
 
     fn hook(info: &PanicHookInfo<'_>, report: Reporter) {
-        let _ = INFLIGHT.try_with(|cell| {
-            let Ok(mut slot) = cell.try_borrow_mut() else { return };
-            let Some(config) = slot.config else { return };
-            if !core::mem::take(&mut slot.active) {
-                return; // not inside a handler, or already reported
-            }
-            let mut message = String::from(info.payload_as_str().unwrap_or("the handler panicked"));
-            if let Some(at) = info.location() {
-                let mut line = Vec::new();
-                crate::protocol::push_decimal(&mut line, u64::from(at.line()));
-                message.push_str(" (at ");
-                message.push_str(at.file());
-                message.push(':');
-                message.push_str(core::str::from_utf8(&line).unwrap_or_default());
-                message.push(')');
-            }
-            let error = Error::new(PANIC_ERROR_TYPE, message);
-            let invocation_id = Some(slot.invocation_id.as_str()).filter(|s| !s.is_empty());
-            report(config, &slot.request_id, invocation_id, &error);
-        });
+        let Some(cell) = INFLIGHT.with(Cell::get) else { return };
+        let Ok(mut slot) = cell.try_borrow_mut() else { return };
+        let Some(config) = slot.config else { return };
+        if !core::mem::take(&mut slot.active) {
+            return; // not inside a handler, or already reported
+        }
+        let mut message = String::from(info.payload_as_str().unwrap_or("the handler panicked"));
+        if let Some(at) = info.location() {
+            let mut line = Vec::new();
+            crate::protocol::push_decimal(&mut line, u64::from(at.line()));
+            message.push_str(" (at ");
+            message.push_str(at.file());
+            message.push(':');
+            message.push_str(core::str::from_utf8(&line).unwrap_or_default());
+            message.push(')');
+        }
+        let error = Error::new(PANIC_ERROR_TYPE, message);
+        let invocation_id = Some(slot.invocation_id.as_str()).filter(|s| !s.is_empty());
+        report(config, &slot.request_id, invocation_id, &error);
     }
 }

@@ -16,7 +16,6 @@
 //! | `POST` result | 400, 403, 410, other | stderr line, next event |
 //! | `POST` result | broken connection or malformed answer | reconnect and post once more, then stop |
 
-use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use crate::config::Config;
@@ -26,7 +25,7 @@ use crate::handler::{DynHandler, Sink};
 use crate::protocol;
 use crate::stop::{Stop, log_status};
 use crate::sys;
-use crate::transport::{Api, Framing, Transport};
+use crate::transport::{Api, Transport};
 
 /// One loop: the connection and every buffer, reused for each invocation, and the invocation
 /// being served. Several can run at once, one per thread: nothing here is global.
@@ -34,14 +33,13 @@ pub struct Runtime {
     config: &'static Config,
     api: Api,
     ctx: Context,
-    /// The event body.
+    /// The event body; once the handler has run, the body of the answers to posts (what a
+    /// [`Stop::Status`] quotes).
     event: Vec<u8>,
     /// The handler's response; its body buffer also holds error documents.
     sink: Sink,
     /// The request path being built.
     path: Vec<u8>,
-    /// The body of the answer to a post (and of a `/next` answer that stopped the loop).
-    answer: Vec<u8>,
     /// Whether to set `_X_AMZN_TRACE_ID` for each event: the single-loop case. A process-wide
     /// variable cannot describe several invocations at once, so a worker pool leaves it off.
     trace_env: bool,
@@ -50,34 +48,28 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// Reads the environment and connects.
-    pub fn from_env() -> Result<Runtime, Stop> {
-        let config = Config::from_env().map_err(Stop::Config)?;
-        Runtime::new(Box::leak(Box::new(config)))
-    }
-
-    /// Connects to `config`'s Runtime API.
-    pub fn new(config: &'static Config) -> Result<Runtime, Stop> {
-        let mut api = Api::new(&config.endpoint);
-        if let Err(e) = api.connect() {
-            return Err(Stop::Connect(&config.endpoint.authority, e));
-        }
-        Ok(Runtime {
+    /// A loop for `config`'s Runtime API; it connects when it starts serving or reporting.
+    pub fn new(config: &'static Config) -> Runtime {
+        Runtime {
             config,
-            api,
+            api: Api::new(&config.endpoint),
             ctx: Context::new(config),
             event: Vec::new(),
             sink: Sink::default(),
             path: Vec::with_capacity(128),
-            answer: Vec::new(),
             trace_env: false,
             scratch: Vec::new(),
-        })
+        }
+    }
+
+    /// Connects now, so that an unreachable Runtime API shows before anything else is sent.
+    fn connect(&mut self) -> Result<(), Stop> {
+        self.api.connect().map_err(|e| Stop::Connect(&self.config.endpoint.authority, e))
     }
 
     /// The body of the last answer to a request (what a [`Stop::Status`] quotes).
     pub fn last_answer(&self) -> &[u8] {
-        &self.answer
+        &self.event
     }
 
     /// Sets `_X_AMZN_TRACE_ID` to each event's trace id (or removes it) before the handler runs.
@@ -85,8 +77,11 @@ impl Runtime {
         self.trace_env = on;
     }
 
-    /// Serves invocations until the Runtime API says stop.
+    /// Connects, then serves invocations until the Runtime API says stop.
     pub fn serve(&mut self, handler: DynHandler<'_>) -> Stop {
+        if let Err(stop) = self.connect() {
+            return stop;
+        }
         loop {
             if let Err(stop) = self.serve_one(&mut *handler) {
                 return stop;
@@ -117,15 +112,12 @@ impl Runtime {
         let mut attempt = 0;
         loop {
             self.ctx.clear();
-            self.api.head("GET", &self.path, &[], Framing::None);
             let ctx = &mut self.ctx;
-            match self.api.answer(&mut |name, value| ctx.absorb(name, value), &mut self.event) {
+            let on_header = &mut |name: &str, value: &[u8]| ctx.absorb(name, value);
+            match self.api.request("GET", &self.path, &[], None, on_header, &mut self.event) {
                 Ok(200) if self.ctx.request_id.is_empty() => return Err(Stop::NoRequestId),
                 Ok(200) => return Ok(()),
-                Ok(status) => {
-                    core::mem::swap(&mut self.event, &mut self.answer); // see `last_answer`
-                    return Err(Stop::Status(WHAT, status));
-                }
+                Ok(status) => return Err(Stop::Status(WHAT, status)),
                 Err(e) if attempt == 0 && !e.unreachable() => {
                     e.log(WHAT.as_bytes(), b"; reconnecting");
                     self.api.disconnect();
@@ -149,7 +141,7 @@ impl Runtime {
             headers[n] = (protocol::INVOCATION_ID, id);
             n += 1;
         }
-        post(&mut self.api, &self.path, &headers[..n], &self.sink.body, &mut self.answer, "POST /response")
+        post(&mut self.api, &self.path, &headers[..n], &self.sink.body, &mut self.event, "POST /response")
     }
 
     /// Logs the handler's error and posts it to `/error`.
@@ -173,7 +165,7 @@ impl Runtime {
             headers[n] = (protocol::INVOCATION_ID, id);
             n += 1;
         }
-        post(&mut self.api, &self.path, &headers[..n], &self.sink.body, &mut self.answer, "POST /error")
+        post(&mut self.api, &self.path, &headers[..n], &self.sink.body, &mut self.event, "POST /error")
     }
 
     /// Reports `error` for the invocation `request_id` (for the panic hook, on a loop of its
@@ -185,6 +177,7 @@ impl Runtime {
         invocation_id: Option<&str>,
         error: &Error,
     ) -> Result<(), Stop> {
+        self.connect()?;
         self.ctx.request_id.push_str(request_id);
         self.ctx.invocation_id = invocation_id.map(alloc::string::String::from);
         self.report_error(error)
@@ -193,12 +186,15 @@ impl Runtime {
     /// Reports an initialisation failure to `/runtime/init/error`; Lambda then expects the
     /// process to exit, so this always ends in a [`Stop`].
     pub fn report_init_error(&mut self, error: &Error) -> Stop {
+        if let Err(stop) = self.connect() {
+            return stop;
+        }
         let error_type = error.error_type_or(DEFAULT_INIT_ERROR_TYPE);
         sys::log(&[b"init failed: ", error_type.as_bytes(), b": ", error.message().as_bytes()]);
         protocol::init_error_path(&mut self.path, &self.config.endpoint.prefix);
         protocol::error_body(&mut self.sink.body, error_type, error.message());
         let headers = [("Content-Type", "application/json"), (protocol::ERROR_TYPE, error_type)];
-        match post(&mut self.api, &self.path, &headers, &self.sink.body, &mut self.answer, "POST /init/error")
+        match post(&mut self.api, &self.path, &headers, &self.sink.body, &mut self.event, "POST /init/error")
         {
             Ok(()) => Stop::InitError,
             Err(stop) => stop,
@@ -217,10 +213,7 @@ fn post(
 ) -> Result<(), Stop> {
     let mut attempt = 0;
     loop {
-        api.head("POST", path, headers, Framing::Length(body.len()));
-        // A failed write shows in the answer (which may still have come: e.g. 413).
-        let _ = api.body(body);
-        match api.answer(&mut |_, _| {}, answer) {
+        match api.request("POST", path, headers, Some(body), &mut |_, _| {}, answer) {
             Ok(200..=299) => return Ok(()),
             Ok(413) => {
                 log_status(

@@ -21,9 +21,7 @@ pub enum Stop {
     /// A request got no usable answer, twice, or the API could not be reached.
     Transport(&'static str, TransportError),
     /// A request was answered with a status that ends the loop (a 5xx; on `/next`, anything
-    /// but 200). The loop keeps the answer's body ([`Runtime::last_answer`]).
-    ///
-    /// [`Runtime::last_answer`]: crate::runtime::Runtime::last_answer
+    /// but 200). The loop keeps the answer's body (`Runtime::last_answer`) for [`Stop::log`].
     Status(&'static str, u16),
     /// `/next` answered an event without `Lambda-Runtime-Aws-Request-Id`.
     NoRequestId,

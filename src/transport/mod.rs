@@ -79,6 +79,24 @@ pub trait Transport {
 
     /// Drops the connection; the next request opens a new one.
     fn disconnect(&mut self);
+
+    /// A whole request whose body (if any) is in memory: the three phases in one call, which a
+    /// transport may fuse (the built-in one does: one `sendmsg` and one code path for the loop).
+    fn request(
+        &mut self,
+        method: &str,
+        path: &[u8],
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+        on_header: &mut dyn FnMut(&str, &[u8]),
+        out: &mut Vec<u8>,
+    ) -> Result<u16, TransportError> {
+        self.head(method, path, headers, body.map_or(Framing::None, |b| Framing::Length(b.len())));
+        if let Some(body) = body {
+            let _ = self.body(body); // a failure shows in the answer
+        }
+        self.answer(on_header, out)
+    }
 }
 
 /// Why a request got no usable answer. Messages are static: no formatting machinery.

@@ -33,8 +33,23 @@ impl Raw {
         Raw { endpoint, socket: None, pending: Vec::with_capacity(512), failed: None, reader: Reader::new() }
     }
 
-    /// Sends the pending bytes, then `parts`, connecting first if needed. After a failure the
-    /// request is lost: this and later sends return the first error.
+    /// Writes the request line and headers into `pending`, without the blank line that ends
+    /// the head (the caller adds the body's framing first).
+    fn start(&mut self, method: &str, path: &[u8], headers: &[(&str, &str)]) {
+        self.failed = None;
+        let h = &mut self.pending;
+        h.clear();
+        h.extend_from_slice(method.as_bytes());
+        h.push(b' ');
+        h.extend_from_slice(path);
+        h.extend_from_slice(b" HTTP/1.1\r\nHost: ");
+        h.extend_from_slice(self.endpoint.authority.as_bytes());
+        h.extend_from_slice(USER_AGENT_LINE.as_bytes());
+        push_fields(h, headers);
+    }
+
+    /// Sends the pending bytes, then `parts`, connecting first if needed (for bodies written in
+    /// parts). After a failure the request is lost: this and later sends return the first error.
     fn send(&mut self, parts: [&[u8]; 2]) -> Result<(), TransportError> {
         if let Some(e) = self.failed {
             return Err(e);
@@ -51,6 +66,50 @@ impl Raw {
         self.pending.clear();
         self.failed = sent.err();
         sent
+    }
+
+    /// Sends what is pending and `body` in one `sendmsg`, then reads the answer: the end of
+    /// every request whose writes have not failed.
+    fn exchange(
+        &mut self,
+        body: &[u8],
+        on_header: &mut dyn FnMut(&str, &[u8]),
+        out: &mut Vec<u8>,
+    ) -> Result<u16, TransportError> {
+        self.connect()?;
+        let Some(socket) = &mut self.socket else {
+            return Err(TransportError::Closed("the connection is gone"));
+        };
+        let sent = socket.send_all(&[&self.pending, body]);
+        self.pending.clear();
+        // Even when sending failed, the server may have answered first (e.g. 413 before reading
+        // all of a large body): read what it said.
+        let answer = self.reader.read_answer(socket, on_header, out);
+        match (sent, answer) {
+            (Ok(()), Ok((status, true))) => Ok(status),
+            (_, Ok((status, _))) => {
+                self.disconnect();
+                Ok(status)
+            }
+            (Err(e), Err(_)) => {
+                self.disconnect();
+                Err(TransportError::Send(e))
+            }
+            (Ok(()), Err(e)) => {
+                self.disconnect();
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Appends `name: value` lines, values made safe ([`protocol::header_value`]).
+fn push_fields(h: &mut Vec<u8>, fields: &[(&str, &str)]) {
+    for (name, value) in fields {
+        h.extend_from_slice(name.as_bytes());
+        h.extend_from_slice(b": ");
+        h.extend(protocol::header_value(value));
+        h.extend_from_slice(b"\r\n");
     }
 }
 
@@ -69,21 +128,8 @@ impl Transport for Raw {
     }
 
     fn head(&mut self, method: &str, path: &[u8], headers: &[(&str, &str)], framing: Framing) {
-        self.failed = None;
+        self.start(method, path, headers);
         let h = &mut self.pending;
-        h.clear();
-        h.extend_from_slice(method.as_bytes());
-        h.push(b' ');
-        h.extend_from_slice(path);
-        h.extend_from_slice(b" HTTP/1.1\r\nHost: ");
-        h.extend_from_slice(self.endpoint.authority.as_bytes());
-        h.extend_from_slice(USER_AGENT_LINE.as_bytes());
-        for (name, value) in headers {
-            h.extend_from_slice(name.as_bytes());
-            h.extend_from_slice(b": ");
-            h.extend(protocol::header_value(value));
-            h.extend_from_slice(b"\r\n");
-        }
         match framing {
             Framing::None => {}
             Framing::Length(len) => {
@@ -111,12 +157,7 @@ impl Transport for Raw {
 
     fn trailers(&mut self, trailers: &[(&str, &str)]) -> Result<(), TransportError> {
         self.pending.extend_from_slice(b"0\r\n");
-        for (name, value) in trailers {
-            self.pending.extend_from_slice(name.as_bytes());
-            self.pending.extend_from_slice(b": ");
-            self.pending.extend(protocol::header_value(value));
-            self.pending.extend_from_slice(b"\r\n");
-        }
+        push_fields(&mut self.pending, trailers);
         self.pending.extend_from_slice(b"\r\n");
         self.failed.map_or(Ok(()), Err) // sent with the answer's turn
     }
@@ -126,32 +167,42 @@ impl Transport for Raw {
         on_header: &mut dyn FnMut(&str, &[u8]),
         out: &mut Vec<u8>,
     ) -> Result<u16, TransportError> {
-        let sent = self.send([&[], &[]]);
-        if let Err(e @ (TransportError::Connect(_) | TransportError::Resolve)) = sent {
-            return Err(e);
-        }
-        let Some(socket) = &mut self.socket else {
-            return Err(TransportError::Closed("the connection is gone"));
+        let Some(failed) = self.failed else {
+            return self.exchange(&[], on_header, out);
         };
-        // Even when sending failed, the server may have answered first (e.g. 413 before reading
-        // all of a large body): read what it said.
+        // A write failed. Without a connection there is no answer; with one, the server may
+        // still have answered (e.g. 413 before reading all of a large body).
+        let Some(socket) = &mut self.socket else {
+            return Err(failed);
+        };
         let answer = self.reader.read_answer(socket, on_header, out);
-        match (sent, answer) {
-            (Ok(()), Ok((status, true))) => Ok(status),
-            (_, Ok((status, _))) => {
-                self.disconnect();
-                Ok(status)
-            }
-            (Err(e), Err(_)) | (Ok(()), Err(e)) => {
-                self.disconnect();
-                Err(e)
-            }
-        }
+        self.disconnect();
+        answer.map(|(status, _)| status).map_err(|_| failed)
     }
 
     fn disconnect(&mut self) {
         self.socket = None;
         self.reader.clear();
+    }
+
+    fn request(
+        &mut self,
+        method: &str,
+        path: &[u8],
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+        on_header: &mut dyn FnMut(&str, &[u8]),
+        out: &mut Vec<u8>,
+    ) -> Result<u16, TransportError> {
+        self.start(method, path, headers);
+        let h = &mut self.pending;
+        if let Some(body) = body {
+            h.extend_from_slice(b"Content-Length: ");
+            protocol::push_decimal(h, body.len() as u64);
+            h.extend_from_slice(b"\r\n");
+        }
+        h.extend_from_slice(b"\r\n");
+        self.exchange(body.unwrap_or_default(), on_header, out)
     }
 }
 
