@@ -55,7 +55,8 @@
 //!   over ureq (feature `ureq`);
 //! - `handler`: what `run` accepts, and the sink a response goes into;
 //! - `runtime`: the loop as a value, and what each Runtime API answer leads to;
-//! - `stop`: why a loop stops; only this file's [`run`] and [`report_init_error`] exit;
+//! - `stop`: why a loop stops; the loop returns it, and only this file exits ([`run`],
+//!   [`report_init_error`], the panic hook's report);
 //! - `panic`: panics reported to `/error`;
 //! - `json`: typed handlers over miniserde (feature `json`);
 //! - `sys`: the libc edge; `allocator`: `PageAlloc` for `#![no_std]` programs, mimalloc (feature
