@@ -42,8 +42,11 @@ pub struct Runtime {
     path: Vec<u8>,
     /// Whether to set `_X_AMZN_TRACE_ID` for each event: the single-loop case. A process-wide
     /// variable cannot describe several invocations at once, so a worker pool leaves it off.
+    /// (Without `std` the trace id is only on the `Context`.)
+    #[cfg(feature = "std")]
     trace_env: bool,
     /// Room for the trace id as a C string.
+    #[cfg(feature = "std")]
     scratch: Vec<u8>,
 }
 
@@ -56,15 +59,17 @@ impl Runtime {
             ctx: Context::new(config),
             event: Vec::new(),
             sink: Sink::default(),
-            path: Vec::with_capacity(128),
+            path: Vec::new(),
+            #[cfg(feature = "std")]
             trace_env: false,
+            #[cfg(feature = "std")]
             scratch: Vec::new(),
         }
     }
 
     /// Connects now, so that an unreachable Runtime API shows before anything else is sent.
     fn connect(&mut self) -> Result<(), Stop> {
-        self.api.connect().map_err(|e| Stop::Connect(&self.config.endpoint.authority, e))
+        self.api.connect().map_err(|e| Stop::Transport(&self.config.endpoint.authority, e))
     }
 
     /// The body of the last answer to a request (what a [`Stop::Status`] quotes).
@@ -74,7 +79,12 @@ impl Runtime {
 
     /// Sets `_X_AMZN_TRACE_ID` to each event's trace id (or removes it) before the handler runs.
     pub fn set_trace_env(&mut self, on: bool) {
-        self.trace_env = on;
+        #[cfg(feature = "std")]
+        {
+            self.trace_env = on;
+        }
+        #[cfg(not(feature = "std"))]
+        let _ = on;
     }
 
     /// Connects, then serves invocations until the Runtime API says stop.
@@ -96,6 +106,7 @@ impl Runtime {
         // next response (3 MiB instead of 1 for a 1 MiB echo that takes its event).
         self.sink = Sink::default();
         self.next()?;
+        #[cfg(feature = "std")]
         if self.trace_env {
             sys::set_trace_env(self.ctx.xray_trace_id.as_deref(), &mut self.scratch);
         }

@@ -16,9 +16,8 @@ use crate::transport::TransportError;
 pub enum Stop {
     /// `AWS_LAMBDA_RUNTIME_API` is missing or unusable.
     Config(ConfigError),
-    /// The Runtime API at this authority could not be reached at start-up.
-    Connect(&'static str, TransportError),
-    /// A request got no usable answer, twice, or the API could not be reached.
+    /// A request got no usable answer, twice, or the API could not be reached; the text names
+    /// the request, or the API's address when it could not be reached at start-up.
     Transport(&'static str, TransportError),
     /// A request was answered with a status that ends the loop (a 5xx; on `/next`, anything
     /// but 200). The loop keeps the answer's body (`Runtime::last_answer`) for [`Stop::log`].
@@ -35,7 +34,6 @@ impl Stop {
     pub fn log(self, answer: &[u8]) {
         match self {
             Stop::Config(e) => e.log(),
-            Stop::Connect(authority, e) => e.log(authority.as_bytes(), b"; exiting"),
             Stop::Transport(what, e) => e.log(what.as_bytes(), b"; exiting"),
             Stop::Status(what, status) => log_status(what.as_bytes(), status, answer, b"; exiting"),
             Stop::NoRequestId => {

@@ -93,6 +93,6 @@ fn two_loops_serve_one_queue_at_once() {
 fn a_loop_that_cannot_connect_returns_at_once() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let stop = serve(&format!("127.0.0.1:{port}"), echo);
-    assert!(matches!(stop, Stop::Connect(..)), "{stop:?}");
+    assert!(matches!(stop, Stop::Transport(what, _) if what.ends_with(&port.to_string())), "{stop:?}");
     assert!(matches!(serve("https://127.0.0.1:1", echo), Stop::Config(_)));
 }

@@ -30,7 +30,7 @@ pub struct Raw {
 impl Raw {
     /// A transport for `endpoint`; it connects on the first request.
     pub fn new(endpoint: &'static Endpoint) -> Raw {
-        Raw { endpoint, socket: None, pending: Vec::with_capacity(512), failed: None, reader: Reader::new() }
+        Raw { endpoint, socket: None, pending: Vec::new(), failed: None, reader: Reader::new() }
     }
 
     /// Writes the request line and headers into `pending`, without the blank line that ends
