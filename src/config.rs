@@ -3,12 +3,16 @@
 use alloc::string::String;
 use core::ffi::CStr;
 
-use crate::protocol::{self, Endpoint, EndpointError};
+use crate::endpoint::{self, Endpoint, EndpointError, Host};
+use crate::protocol;
 use crate::sys;
 
 /// What Lambda tells the function about itself through the environment. Every field except the
 /// Runtime API address is optional: a missing variable is an empty string (or `None`).
+///
+/// Read-only for users: fields may be added in any release (`#[non_exhaustive]`).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Config {
     /// `AWS_LAMBDA_RUNTIME_API`, parsed.
     pub endpoint: Endpoint,
@@ -31,8 +35,9 @@ pub struct Config {
     pub handler: String,
 }
 
-/// Why the configuration could not be read.
+/// Why the configuration could not be read ([`Config::from_env`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// `AWS_LAMBDA_RUNTIME_API` is not set (or not UTF-8).
     Missing,
@@ -43,8 +48,8 @@ pub enum ConfigError {
 /// The configuration of a [`Context::for_test`](crate::Context::for_test): every field empty,
 /// the endpoint 127.0.0.1:9001 (never connected to).
 pub(crate) static EMPTY: Config = Config {
-    endpoint: protocol::Endpoint {
-        host: protocol::Host::V4(core::net::Ipv4Addr::LOCALHOST),
+    endpoint: Endpoint {
+        host: Host::V4(core::net::Ipv4Addr::LOCALHOST),
         port: 9001,
         authority: String::new(),
         prefix: String::new(),
@@ -63,7 +68,7 @@ impl Config {
     /// Reads the process environment.
     pub fn from_env() -> Result<Config, ConfigError> {
         let api = sys::env(c"AWS_LAMBDA_RUNTIME_API").ok_or(ConfigError::Missing)?;
-        let endpoint = protocol::parse_endpoint(&api).map_err(ConfigError::Endpoint)?;
+        let endpoint = endpoint::parse_endpoint(&api).map_err(ConfigError::Endpoint)?;
         let var = |name: &CStr| sys::env(name).unwrap_or_default();
         let region = match var(c"AWS_REGION") {
             r if r.is_empty() => var(c"AWS_DEFAULT_REGION"),
@@ -84,9 +89,19 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The configuration of a function whose `AWS_LAMBDA_RUNTIME_API` is `runtime_api` and whose
+    /// environment is otherwise empty: for driving a loop in-process in tests.
+    #[doc(hidden)]
+    pub fn for_runtime_api(runtime_api: &str) -> Result<Config, ConfigError> {
+        let endpoint = endpoint::parse_endpoint(runtime_api).map_err(ConfigError::Endpoint)?;
+        Ok(Config { endpoint, ..EMPTY.clone() })
+    }
+}
+
 impl ConfigError {
     /// Writes the one stderr line that explains it.
-    pub fn log(self) {
+    pub(crate) fn log(self) {
         match self {
             ConfigError::Missing => sys::log(&[b"AWS_LAMBDA_RUNTIME_API is not set (or not UTF-8); this program is a Lambda bootstrap and must run inside Lambda or an emulator"]),
             ConfigError::Endpoint(e) => sys::log(&[b"AWS_LAMBDA_RUNTIME_API is unusable: ", e.as_str().as_bytes()]),

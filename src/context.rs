@@ -9,8 +9,10 @@ use crate::sys;
 /// What Lambda says about the invocation being handled. The runtime keeps one `Context` and
 /// refills it for each event.
 ///
-/// Headers sent with an empty value count as absent.
+/// Headers sent with an empty value count as absent. Read-only for users: fields may be added
+/// in any release (`#[non_exhaustive]`); a unit test builds one with [`Context::for_test`].
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Context {
     /// `Lambda-Runtime-Aws-Request-Id`.
     pub request_id: String,

@@ -1,4 +1,5 @@
-//! What `run` accepts: a closure over bytes, or (feature `json`) over typed values.
+//! What `run` accepts: a closure over bytes, or (feature `json`) over typed values; and the sink a
+//! handler's response goes into.
 
 use alloc::vec::Vec;
 
@@ -16,13 +17,32 @@ use crate::{Context, Error};
 /// - `FnMut(Req, &Context) -> Result<Resp, Error>` with miniserde `Deserialize` / `Serialize`
 ///   types (feature `json`).
 pub trait Handler<M> {
-    /// `Content-Type` of the responses, if the handler knows it.
+    /// Handles one event (which it may take), producing the response into `out`.
     #[doc(hidden)]
-    const CONTENT_TYPE: Option<&'static str>;
+    fn call(&mut self, event: &mut Vec<u8>, ctx: &Context, out: &mut Sink) -> Result<(), Error>;
+}
 
-    /// Handles one event (which it may take), leaving the response in `out`.
-    #[doc(hidden)]
-    fn call(&mut self, event: &mut Vec<u8>, ctx: &Context, out: &mut Vec<u8>) -> Result<(), Error>;
+/// The erased handler the loop calls: event and context in, the response into the sink. The
+/// handler may take the event's buffer (it is refilled for the next event).
+pub(crate) type DynHandler<'a> = &'a mut dyn FnMut(&mut Vec<u8>, &Context, &mut Sink) -> Result<(), Error>;
+
+/// Where a handler's response goes: a buffered body with its content type. (Response streaming
+/// will write into the same sink, chunk by chunk, instead of filling the body.)
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct Sink {
+    /// The response body, posted with `Content-Length` once the handler returns.
+    pub(crate) body: Vec<u8>,
+    /// `Content-Type` of this response, if the handler knows it.
+    pub(crate) content_type: Option<&'static str>,
+}
+
+impl Sink {
+    /// The whole response at once: `body` is posted as it is, without a copy.
+    pub(crate) fn buffered(&mut self, body: Vec<u8>, content_type: Option<&'static str>) {
+        self.body = body;
+        self.content_type = content_type;
+    }
 }
 
 /// Marker for raw byte handlers.
@@ -34,10 +54,8 @@ where
     F: FnMut(&[u8], &Context) -> Result<R, Error>,
     R: Into<Vec<u8>>,
 {
-    const CONTENT_TYPE: Option<&'static str> = None;
-
-    fn call(&mut self, event: &mut Vec<u8>, ctx: &Context, out: &mut Vec<u8>) -> Result<(), Error> {
-        *out = self(event, ctx)?.into();
+    fn call(&mut self, event: &mut Vec<u8>, ctx: &Context, out: &mut Sink) -> Result<(), Error> {
+        out.buffered(self(event, ctx)?.into(), None);
         Ok(())
     }
 }
@@ -51,10 +69,8 @@ where
     F: FnMut(&mut Vec<u8>, &Context) -> Result<R, Error>,
     R: Into<Vec<u8>>,
 {
-    const CONTENT_TYPE: Option<&'static str> = None;
-
-    fn call(&mut self, event: &mut Vec<u8>, ctx: &Context, out: &mut Vec<u8>) -> Result<(), Error> {
-        *out = self(event, ctx)?.into();
+    fn call(&mut self, event: &mut Vec<u8>, ctx: &Context, out: &mut Sink) -> Result<(), Error> {
+        out.buffered(self(event, ctx)?.into(), None);
         Ok(())
     }
 }

@@ -4,7 +4,7 @@ use alloc::vec::Vec;
 use miniserde::json;
 use miniserde::{Deserialize, Serialize};
 
-use crate::handler::Handler;
+use crate::handler::{Handler, Sink};
 use crate::{Context, Error};
 
 /// Marker for typed JSON handlers.
@@ -17,12 +17,10 @@ where
     Req: Deserialize,
     Resp: Serialize,
 {
-    const CONTENT_TYPE: Option<&'static str> = Some("application/json");
-
-    fn call(&mut self, event: &mut Vec<u8>, ctx: &Context, out: &mut Vec<u8>) -> Result<(), Error> {
+    fn call(&mut self, event: &mut Vec<u8>, ctx: &Context, out: &mut Sink) -> Result<(), Error> {
         let request = decode(event)?;
         let response = self(request, ctx)?;
-        *out = json::to_string(&response).into_bytes();
+        out.buffered(json::to_string(&response).into_bytes(), Some("application/json"));
         Ok(())
     }
 }

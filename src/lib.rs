@@ -51,16 +51,22 @@
 //! [`report_init_error`]. A handler's unit test builds its context with [`Context::for_test`].
 //!
 //! # Modules
-//! - `protocol`: paths, header names and the error body (no I/O);
+//! - `endpoint` and `protocol`: where the Runtime API is; its paths, header names and error
+//!   body (no I/O);
 //! - `config` and `context`: the environment and one invocation's metadata;
-//! - `transport`: HTTP/1.1 over one libc socket;
-//! - `runtime`: the loop and what each Runtime API answer leads to;
+//! - `transport`: the phases of an HTTP/1.1 exchange; over one libc socket (`raw`, `answer`), or
+//!   over ureq (feature `ureq`);
+//! - `handler`: what `run` accepts, and the sink a response goes into;
+//! - `runtime`: the loop as a value, and what each Runtime API answer leads to;
+//! - `stop`: why a loop stops; the loop returns it, and only this file exits ([`run`],
+//!   [`report_init_error`], the panic hook's report);
 //! - `panic`: panics reported to `/error`;
 //! - `json`: typed handlers over miniserde (feature `json`);
 //! - `unmarshal`: why an event did not decode (the path and byte of the refused value);
 //! - `serde`: typed handlers over serde types through serde_json (feature `serde`), for code
 //!   and event types written for `lambda_runtime`;
-//! - `allocator`: `PageAlloc` for `#![no_std]` programs, mimalloc (feature `mimalloc`).
+//! - `sys`: the libc edge; `allocator`: `PageAlloc` for `#![no_std]` programs, mimalloc (feature
+//!   `mimalloc`).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs, unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
@@ -70,30 +76,37 @@ extern crate alloc;
 mod allocator;
 mod config;
 mod context;
+mod endpoint;
 mod error;
 mod handler;
 #[cfg(feature = "json")]
 mod json;
 mod panic;
-pub mod protocol;
+mod protocol;
 mod runtime;
 #[cfg(feature = "serde")]
 pub mod serde;
-// With `ureq`, the socket half of the libc edge is unused.
-#[cfg_attr(feature = "ureq", allow(dead_code))]
+mod stop;
 mod sys;
+// With `ureq`, the built-in transport serves only the unit tests and the fuzz targets.
+#[cfg_attr(feature = "ureq", allow(dead_code))]
 mod transport;
 #[cfg(feature = "json")]
 mod unmarshal;
 
 pub use allocator::PageAlloc;
-pub use config::Config;
+pub use config::{Config, ConfigError};
 pub use context::Context;
+pub use endpoint::{Endpoint, EndpointError, Host};
 pub use error::{DEFAULT_ERROR_TYPE, DEFAULT_INIT_ERROR_TYPE, Error};
 pub use handler::Handler;
 #[cfg(feature = "json")]
 pub use miniserde;
 pub use panic::PANIC_ERROR_TYPE;
+
+use handler::DynHandler;
+use runtime::Runtime;
+use stop::Stop;
 
 /// Serves Lambda invocations with `handler` until the Runtime API goes away; never returns.
 ///
@@ -106,7 +119,43 @@ pub use panic::PANIC_ERROR_TYPE;
 /// malformed, when it cannot be reached, when `/next` answers anything but an event, or when
 /// the API answers 5xx. See the `runtime` module for every case.
 pub fn run<M, H: Handler<M>>(mut handler: H) -> ! {
-    runtime::run(&mut |event, ctx, out| handler.call(event, ctx, out), H::CONTENT_TYPE)
+    serve(&mut |event, ctx, out| handler.call(event, ctx, out))
+}
+
+/// [`run`] without its generics: one loop on this thread, `_X_AMZN_TRACE_ID` set per event.
+fn serve(handler: DynHandler<'_>) -> ! {
+    let mut rt = Runtime::new(config());
+    rt.set_trace_env(true);
+    #[cfg(all(feature = "std", panic = "abort"))]
+    panic::install(report_panic);
+    let stop = rt.serve(handler);
+    exit(stop, rt.last_answer())
+}
+
+/// The function's environment, read once for the life of the process; exits if there is no
+/// Runtime API to talk to.
+fn config() -> &'static Config {
+    match Config::from_env() {
+        Ok(config) => alloc::boxed::Box::leak(alloc::boxed::Box::new(config)),
+        Err(e) => exit(Stop::Config(e), &[]),
+    }
+}
+
+/// The one way out: the line that says why (quoting `answer`, the last answer's body, where the
+/// status says it), then exit status 1, as Lambda expects.
+fn exit(stop: Stop, answer: &[u8]) -> ! {
+    stop.log(answer);
+    sys::exit(1)
+}
+
+/// The panic hook's report of the invocation in flight; a failure to report ends the process
+/// at once, as any [`Stop`] does.
+#[cfg(all(feature = "std", panic = "abort"))]
+fn report_panic(config: &'static Config, request_id: &str, invocation_id: Option<&str>, error: &Error) {
+    let mut rt = Runtime::new(config);
+    if let Err(stop) = rt.report_error_for(request_id, invocation_id, error) {
+        exit(stop, rt.last_answer())
+    }
 }
 
 /// Defines the program's C `main` to serve `handler` ([`run`]), skipping std's runtime set-up:
@@ -163,7 +212,9 @@ pub fn __run_from_c_main<M, H: Handler<M>>(handler: H) -> ! {
 /// });
 /// ```
 pub fn report_init_error(error: Error) -> ! {
-    runtime::report_init_error(&error)
+    let mut rt = Runtime::new(config());
+    let stop = rt.report_init_error(&error);
+    exit(stop, rt.last_answer())
 }
 
 /// Aborts the process: what a `#![no_std]` bootstrap's `#[panic_handler]` can call.
@@ -177,8 +228,13 @@ pub fn abort() -> ! {
 #[doc(hidden)]
 pub mod fuzzing {
     pub use crate::transport::TransportError;
-    #[cfg(not(feature = "ureq"))]
-    pub use crate::transport::raw::fuzzing::{Answer, decode_chunked, read_answers};
+    pub use crate::transport::memory::fuzzing::{Answer, decode_chunked, read_answers};
+
+    /// The wire vocabulary and the endpoint parser, for the `context` and `endpoint` targets.
+    pub mod protocol {
+        pub use crate::endpoint::{Host, parse_endpoint, parse_ipv4, parse_ipv6};
+        pub use crate::protocol::*;
+    }
 
     /// A [`Context`](crate::Context) filled from `headers` the way the runtime fills it from the
     /// headers of a `/next` answer.
@@ -188,5 +244,23 @@ pub mod fuzzing {
             ctx.absorb(name, value);
         }
         ctx
+    }
+}
+
+/// A loop driven in-process, for the crate's own tests against the emulator. **Not public API**:
+/// hidden from the documentation, outside any semver promise.
+#[doc(hidden)]
+pub mod in_process {
+    pub use crate::stop::Stop;
+    use crate::{Config, Handler, Runtime};
+
+    /// Serves `handler` on the calling thread against the Runtime API at `runtime_api` (the
+    /// rest of the configuration empty, `_X_AMZN_TRACE_ID` left alone) until it says stop.
+    pub fn serve<M, H: Handler<M>>(runtime_api: &str, mut handler: H) -> Stop {
+        let config = match Config::for_runtime_api(runtime_api) {
+            Ok(config) => alloc::boxed::Box::leak(alloc::boxed::Box::new(config)),
+            Err(e) => return Stop::Config(e),
+        };
+        Runtime::new(config).serve(&mut |event, ctx, out| handler.call(event, ctx, out))
     }
 }

@@ -2,26 +2,33 @@
 //!
 //! - `panic = "unwind"` (with `std`): the handler runs under `catch_unwind`; a panic is reported
 //!   with errorType `Panic` and the loop goes on to the next event.
-//! - `panic = "abort"` (the size profile, with `std`): a panic hook posts the in-flight
-//!   invocation's error on a fresh connection, then the previous hook prints its message and the
-//!   process aborts. Lambda restarts the function for the next event.
+//! - `panic = "abort"` (the size profile, with `std`): a panic hook posts the error of the
+//!   invocation in flight *on the panicking thread* (each loop records its own in a thread-local
+//!   slot, so loops on several threads do not mix) on a fresh connection, then the previous hook
+//!   prints its message and the process aborts. Lambda restarts the function for the next event.
 //! - without `std` the handler is called directly; the program's own `#[panic_handler]` decides.
+//!
+//! This module does not know how to post: the hook calls the [`Reporter`] it was installed with.
 
 use alloc::vec::Vec;
 
 use crate::context::Context;
 use crate::error::Error;
-use crate::runtime::DynHandler;
+use crate::handler::{DynHandler, Sink};
 
 /// The errorType of a panic.
 pub const PANIC_ERROR_TYPE: &str = "Panic";
+
+/// Posts one invocation's error on a fresh connection: config, request id, invocation id.
+#[cfg(all(feature = "std", panic = "abort"))]
+pub type Reporter = fn(&'static crate::config::Config, &str, Option<&str>, &Error);
 
 #[cfg(all(feature = "std", panic = "unwind"))]
 pub fn call(
     handler: DynHandler<'_>,
     event: &mut Vec<u8>,
     ctx: &Context,
-    out: &mut Vec<u8>,
+    out: &mut Sink,
 ) -> Result<(), Error> {
     use std::panic::{AssertUnwindSafe, catch_unwind};
     match catch_unwind(AssertUnwindSafe(|| handler(event, ctx, out))) {
@@ -39,15 +46,12 @@ pub fn call(
     }
 }
 
-#[cfg(not(all(feature = "std", panic = "abort")))]
-pub fn install(_: &'static crate::config::Config) {}
-
 #[cfg(not(feature = "std"))]
 pub fn call(
     handler: DynHandler<'_>,
     event: &mut Vec<u8>,
     ctx: &Context,
-    out: &mut Vec<u8>,
+    out: &mut Sink,
 ) -> Result<(), Error> {
     handler(event, ctx, out)
 }
@@ -59,14 +63,15 @@ pub use abort::{call, install};
 mod abort {
     use alloc::boxed::Box;
     use alloc::string::String;
+    use core::cell::{Cell, RefCell};
+    use core::sync::atomic::{AtomicBool, Ordering};
     use std::panic::PanicHookInfo;
-    use std::sync::{Mutex, MutexGuard};
 
     use super::*;
     use crate::config::Config;
 
-    /// What the hook needs to report the invocation in flight. Filled for every event by
-    /// copying into the same strings, so it allocates only when an id grows.
+    /// What the hook needs to report the invocation in flight on this thread. Filled for every
+    /// event by copying into the same strings, so it allocates only when an id grows.
     struct Inflight {
         config: Option<&'static Config>,
         active: bool,
@@ -74,22 +79,38 @@ mod abort {
         invocation_id: String,
     }
 
-    static INFLIGHT: Mutex<Inflight> = Mutex::new(Inflight {
-        config: None,
-        active: false,
-        request_id: String::new(),
-        invocation_id: String::new(),
-    });
-
-    fn inflight() -> MutexGuard<'static, Inflight> {
-        INFLIGHT.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    std::thread_local! {
+        /// This thread's slot, made on its first invocation and kept for the life of the
+        /// process (a loop's thread serves until the process ends). A reference, not the slot
+        /// itself: a thread-local without a destructor costs no registration.
+        static INFLIGHT: Cell<Option<&'static RefCell<Inflight>>> = const { Cell::new(None) };
     }
 
-    pub fn install(config: &'static Config) {
-        inflight().config = Some(config);
+    fn slot() -> &'static RefCell<Inflight> {
+        INFLIGHT.with(|cell| match cell.get() {
+            Some(slot) => slot,
+            None => {
+                let slot: &'static RefCell<Inflight> = Box::leak(Box::new(RefCell::new(Inflight {
+                    config: None,
+                    active: false,
+                    request_id: String::new(),
+                    invocation_id: String::new(),
+                })));
+                cell.set(Some(slot));
+                slot
+            }
+        })
+    }
+
+    /// Installs the hook (once per process, however many loops call it).
+    pub fn install(report: Reporter) {
+        static INSTALLED: AtomicBool = AtomicBool::new(false);
+        if INSTALLED.swap(true, Ordering::Relaxed) {
+            return;
+        }
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            report(info);
+            hook(info, report);
             previous(info);
         }));
     }
@@ -98,10 +119,12 @@ mod abort {
         handler: DynHandler<'_>,
         event: &mut Vec<u8>,
         ctx: &Context,
-        out: &mut Vec<u8>,
+        out: &mut Sink,
     ) -> Result<(), Error> {
+        let cell = slot();
         {
-            let mut slot = inflight();
+            let mut slot = cell.borrow_mut();
+            slot.config = Some(ctx.config);
             slot.active = true;
             slot.request_id.clear();
             slot.request_id.push_str(&ctx.request_id);
@@ -109,12 +132,13 @@ mod abort {
             slot.invocation_id.push_str(ctx.invocation_id.as_deref().unwrap_or_default());
         }
         let result = handler(event, ctx, out);
-        inflight().active = false;
+        cell.borrow_mut().active = false;
         result
     }
 
-    fn report(info: &PanicHookInfo<'_>) {
-        let Ok(mut slot) = INFLIGHT.try_lock() else { return };
+    fn hook(info: &PanicHookInfo<'_>, report: Reporter) {
+        let Some(cell) = INFLIGHT.with(Cell::get) else { return };
+        let Ok(mut slot) = cell.try_borrow_mut() else { return };
         let Some(config) = slot.config else { return };
         if !core::mem::take(&mut slot.active) {
             return; // not inside a handler, or already reported
@@ -131,6 +155,6 @@ mod abort {
         }
         let error = Error::new(PANIC_ERROR_TYPE, message);
         let invocation_id = Some(slot.invocation_id.as_str()).filter(|s| !s.is_empty());
-        crate::runtime::report_error_once(config, &slot.request_id, invocation_id, &error);
+        report(config, &slot.request_id, invocation_id, &error);
     }
 }

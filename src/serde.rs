@@ -47,7 +47,7 @@ use ::serde::Serialize;
 use ::serde::de::DeserializeOwned;
 
 use crate::error::short_type_name;
-use crate::handler::Handler;
+use crate::handler::{Handler, Sink};
 use crate::{Context, Error};
 
 /// The errorType of an event that serde_json cannot decode as the handler's request type.
@@ -102,13 +102,12 @@ where
     Req: DeserializeOwned,
     Resp: Serialize,
 {
-    const CONTENT_TYPE: Option<&'static str> = Some("application/json");
-
-    fn call(&mut self, event: &mut Vec<u8>, ctx: &Context, out: &mut Vec<u8>) -> Result<(), Error> {
+    fn call(&mut self, event: &mut Vec<u8>, ctx: &Context, out: &mut Sink) -> Result<(), Error> {
         let request = serde_json::from_slice(event).map_err(|e| failed::<Req>(UNMARSHAL_ERROR_TYPE, e))?;
         let response = (self.function)(request, ctx)?;
-        out.clear();
-        serde_json::to_writer(&mut *out, &response).map_err(|e| failed::<Resp>(MARSHAL_ERROR_TYPE, e))
+        let body = serde_json::to_vec(&response).map_err(|e| failed::<Resp>(MARSHAL_ERROR_TYPE, e))?;
+        out.buffered(body, Some("application/json"));
+        Ok(())
     }
 }
 
@@ -126,9 +125,10 @@ mod tests {
 
     /// Runs `h` on `event` the way the loop does.
     fn call<M, H: Handler<M>>(h: &mut H, event: &str) -> Result<String, Error> {
-        let mut out = Vec::new();
+        let mut out = Sink::default();
         h.call(&mut event.as_bytes().to_vec(), &Context::for_test("req-1"), &mut out)?;
-        Ok(String::from_utf8(out).unwrap())
+        assert_eq!(out.content_type, Some("application/json"));
+        Ok(String::from_utf8(out.body).unwrap())
     }
 
     #[derive(::serde::Deserialize)]
@@ -160,7 +160,6 @@ mod tests {
             call(&mut h, r#"{"orderId":"o2","items":[2,4]}"#).unwrap(),
             r#"{"id":"o2","note":"req-1","total":6}"#
         );
-        assert_eq!(<SerdeHandler<fn(Order, &Context) -> Result<Total, Error>, Order, Total> as Handler<Serde>>::CONTENT_TYPE, Some("application/json"));
     }
 
     #[test]

@@ -249,10 +249,6 @@ pub fn set_trace_env(value: Option<&str>, scratch: &mut Vec<u8>) {
     }
 }
 
-/// Without `std` the trace id is only on the `Context`.
-#[cfg(not(feature = "std"))]
-pub fn set_trace_env(_: Option<&str>, _: &mut Vec<u8>) {}
-
 /// Milliseconds since the Unix epoch (wall clock, as the deadline header is).
 ///
 /// With `std`, musl's `clock_gettime`, which reads the clock from the vDSO without entering the

@@ -49,10 +49,12 @@
 
 #![deny(missing_docs)]
 
+mod connection;
 mod event;
 mod invoke;
 mod process;
 mod server;
+mod state;
 mod wire;
 
 use std::borrow::Cow;
@@ -69,7 +71,7 @@ pub use event::{AUTO_CONTENT_LENGTH_MAX, DEFAULT_ARN, Event, EventFraming, Fault
 pub use invoke::{Invocation, Run, invoke_all, invoke_once};
 pub use process::{Outcome, Process};
 
-use server::Shared;
+use state::Shared;
 
 /// The largest `/response` body RAPID accepts: 6 MiB + 100 bytes.
 pub const MAX_RESPONSE: usize = 6 * 1024 * 1024 + 100;
@@ -269,7 +271,7 @@ impl Emulator {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(opts));
-        if let Err(e) = shared.serve(listener) {
+        if let Err(e) = server::serve(&shared, listener) {
             shared.shutdown();
             return Err(e);
         }

@@ -9,7 +9,7 @@
 #![no_main]
 
 use lambda_bootstrap::fuzzing::context;
-use lambda_bootstrap::protocol::{self, *};
+use lambda_bootstrap::fuzzing::protocol::{self, *};
 use libfuzzer_sys::fuzz_target;
 
 const NAMES: [&str; 9] = [

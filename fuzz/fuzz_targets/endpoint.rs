@@ -9,7 +9,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use lambda_bootstrap::protocol::{Host, parse_endpoint, parse_ipv4, parse_ipv6};
+use lambda_bootstrap::fuzzing::protocol::{Host, parse_endpoint, parse_ipv4, parse_ipv6};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -36,6 +36,7 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(name, host);
             assert!(name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b)), "{name:?}");
         }
+        host => panic!("a kind of host this target does not know: {host:?}"),
     }
     let canonical = format!("http://{authority}{}", endpoint.prefix);
     assert_eq!(parse_endpoint(&canonical).as_ref(), Ok(&endpoint), "{canonical:?}");

@@ -8,20 +8,30 @@ use alloc::vec::Vec;
 use core::time::Duration;
 use std::io::{ErrorKind, Read};
 
-use ureq::Agent;
+use ureq::http::{self, Response};
+use ureq::{Agent, Body, SendBody};
 
-use super::{MAX_BODY, Transport, TransportError};
-use crate::protocol::{Endpoint, Host};
+use super::{Framing, MAX_BODY, Transport, TransportError};
+use crate::endpoint::{Endpoint, Host};
 use crate::sys::Errno;
 
 const USER_AGENT: &str = env!("LAMBDA_BOOTSTRAP_USER_AGENT");
 
-/// HTTP/1.1 through a ureq `Agent`.
+/// HTTP/1.1 through a ureq `Agent`. ureq sends a request and its body in one call, so the phases
+/// are gathered: a `Content-Length` body goes out as soon as it is complete (without a copy when
+/// it comes in one piece), a chunked one when its trailers are written (ureq frames it chunked,
+/// and sends no trailers), a request without a body when its answer is asked for.
 pub struct Ureq {
-    endpoint: Endpoint,
+    endpoint: &'static Endpoint,
     base: String,
     agent: Agent,
-    url: String,
+    /// The request started by `head`, until it is sent.
+    request: Option<http::request::Builder>,
+    framing: Framing,
+    /// Body bytes gathered until the request can be sent.
+    pending: Vec<u8>,
+    /// The answer, or why there is none, once the request was sent.
+    sent: Option<Result<Response<Body>, TransportError>>,
 }
 
 fn agent() -> Agent {
@@ -39,14 +49,47 @@ fn agent() -> Agent {
 
 impl Ureq {
     /// A transport for `endpoint`; ureq connects on the first request.
-    pub fn new(endpoint: Endpoint) -> Ureq {
+    pub fn new(endpoint: &'static Endpoint) -> Ureq {
         let base = alloc::format!("http://{}", endpoint.authority);
-        Ureq { endpoint, base, agent: agent(), url: String::new() }
+        Ureq {
+            endpoint,
+            base,
+            agent: agent(),
+            request: None,
+            framing: Framing::None,
+            pending: Vec::new(),
+            sent: None,
+        }
     }
 
+    /// Sends the started request with `body`, keeping the answer for [`Transport::answer`].
+    fn run(&mut self, body: impl ureq::AsSendBody) -> Result<(), TransportError> {
+        let Some(request) = self.request.take() else { return Ok(()) };
+        let sent = match request.body(body) {
+            Ok(request) => {
+                let answer = self.agent.run(request);
+                answer.map_err(|e| self.fail(e))
+            }
+            Err(_) => Err(TransportError::Head("ureq refused the request head")),
+        };
+        let result = sent.as_ref().map(|_| ()).map_err(|e| *e);
+        self.sent = Some(sent);
+        result
+    }
+
+    /// The error of a request already sent and failed, or Ok.
+    fn state(&self) -> Result<(), TransportError> {
+        match &self.sent {
+            Some(Err(e)) => Err(*e),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Transport for Ureq {
     /// ureq connects lazily, so a refused connection shows on the first request; a host name
     /// that does not resolve is caught here, at start-up, as with the built-in transport.
-    pub fn connect(&mut self) -> Result<(), TransportError> {
+    fn connect(&mut self) -> Result<(), TransportError> {
         match &self.endpoint.host {
             Host::Name(name) if crate::sys::resolve(name, self.endpoint.port).is_none() => {
                 Err(TransportError::Resolve)
@@ -55,44 +98,61 @@ impl Ureq {
         }
     }
 
-    /// Writes `base + path` into the reused `url` buffer.
-    fn set_url(&mut self, path: &[u8]) {
-        self.url.clear();
-        self.url.push_str(&self.base);
-        self.url.push_str(core::str::from_utf8(path).unwrap_or("/"));
+    fn head(&mut self, method: &str, path: &[u8], headers: &[(&str, &str)], framing: Framing) {
+        let mut url = String::with_capacity(self.base.len() + path.len());
+        url.push_str(&self.base);
+        url.push_str(core::str::from_utf8(path).unwrap_or("/"));
+        let mut request = http::Request::builder().method(method).uri(url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.request = Some(request);
+        self.framing = framing;
+        self.pending.clear();
+        self.sent = None;
     }
-}
 
-impl Transport for Ureq {
-    fn get(
+    fn body(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
+        let Framing::Length(len) = self.framing else { return self.state() };
+        if self.pending.is_empty() && bytes.len() == len {
+            return self.run(bytes);
+        }
+        self.pending.extend_from_slice(bytes);
+        if self.pending.len() >= len {
+            let body = core::mem::take(&mut self.pending);
+            return self.run(body);
+        }
+        self.state()
+    }
+
+    fn chunk(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
+        self.pending.extend_from_slice(bytes);
+        self.state()
+    }
+
+    fn trailers(&mut self, _: &[(&str, &str)]) -> Result<(), TransportError> {
+        let body = core::mem::take(&mut self.pending);
+        let mut reader = &body[..];
+        self.run(SendBody::from_reader(&mut reader))
+    }
+
+    fn answer(
         &mut self,
-        path: &[u8],
         on_header: &mut dyn FnMut(&str, &[u8]),
         body: &mut Vec<u8>,
     ) -> Result<u16, TransportError> {
-        self.set_url(path);
-        let mut answer = self.agent.get(self.url.as_str()).call().map_err(|e| self.fail(e))?;
+        if self.sent.is_none() {
+            let _ = self.run(()); // a request without a body; any failure is in `sent`
+        }
+        let mut answer = match self.sent.take() {
+            Some(Ok(answer)) => answer,
+            Some(Err(e)) => return Err(e),
+            None => return Err(TransportError::Closed("the connection is gone")),
+        };
         for (name, value) in answer.headers() {
             on_header(name.as_str(), value.as_bytes());
         }
         self.finish(read_body(answer.body_mut(), body))?;
-        Ok(answer.status().as_u16())
-    }
-
-    fn post(
-        &mut self,
-        path: &[u8],
-        headers: &[(&str, &str)],
-        body: &[u8],
-        out: &mut Vec<u8>,
-    ) -> Result<u16, TransportError> {
-        self.set_url(path);
-        let mut request = self.agent.post(self.url.as_str());
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let mut answer = request.send(body).map_err(|e| self.fail(e))?;
-        self.finish(read_body(answer.body_mut(), out))?;
         Ok(answer.status().as_u16())
     }
 
