@@ -80,9 +80,16 @@ pub fn c_compiler_env(cmd: &mut Command, arch: Arch, scripts: &Path) -> Result<(
     std::fs::create_dir_all(scripts).map_err(|e| format!("{}: {e}", scripts.display()))?;
     let zig_arch = arch.triple().split('-').next().unwrap_or("x86_64");
     // cc-rs passes rustc's target name as --target=…; zig wants its own, so the wrapper swaps it.
+    // C code may stamp `__DATE__` and `__TIME__` into the binary (mimalloc does): clang reads them
+    // from SOURCE_DATE_EPOCH, fixed here at the zip epoch (1980-01-01), so that two builds give
+    // the same bytes. zig's cache does not key on that variable, so the wrapper keeps its own
+    // cache, which only ever holds objects built with it.
+    let cache = scripts.join("cache");
     let cc = format!(
         "#!/bin/sh\nfor arg do\n  shift\n  case \"$arg\" in --target=*) ;; *) set -- \"$@\" \"$arg\" ;; esac\ndone\n\
-         exec python3 -m ziglang cc -target {zig_arch}-linux-musl \"$@\"\n"
+         export SOURCE_DATE_EPOCH={} ZIG_GLOBAL_CACHE_DIR={cache:?} ZIG_LOCAL_CACHE_DIR={cache:?}\n\
+         exec python3 -m ziglang cc -target {zig_arch}-linux-musl \"$@\"\n",
+        crate::zip::DOS_EPOCH_SECONDS
     );
     let cc_path = scripts.join(format!("{zig_arch}-cc"));
     let ar_path = scripts.join("ar");
@@ -96,4 +103,35 @@ pub fn c_compiler_env(cmd: &mut Command, arch: Arch, scripts: &Path) -> Result<(
 fn write_script(path: &Path, text: &str) -> Result<(), String> {
     crate::write_file(path, text.as_bytes())?;
     crate::make_executable(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two builds of the same C code must give the same bytes: `__DATE__` and `__TIME__` come
+    /// out as the zip epoch, not the clock (mimalloc stamps both into every bootstrap).
+    #[test]
+    fn c_code_is_compiled_with_a_fixed_date_and_time() {
+        let dir = std::env::temp_dir().join(format!("cargo-bootstrap-zig-{}", std::process::id()));
+        let mut cmd = Command::new("true");
+        c_compiler_env(&mut cmd, Arch::X86_64, &dir).unwrap();
+        // A source of its own each run, so that no cached object answers.
+        let source = dir.join("stamp.c");
+        let unique = format!("{:?}", std::time::SystemTime::now());
+        let text = format!("const char stamp[] = \"<\" __DATE__ \" \" __TIME__ \">{unique}\";\n");
+        std::fs::write(&source, text).unwrap();
+        let object = dir.join("stamp.o");
+        let status = Command::new(dir.join("x86_64-cc"))
+            .args(["--target=x86_64-unknown-linux-musl", "-c", "-o"])
+            .arg(&object)
+            .arg(&source)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let bytes = std::fs::read(&object).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let stamp = b"<Jan  1 1980 00:00:00>";
+        assert!(bytes.windows(stamp.len()).any(|w| w == stamp), "no fixed stamp in the object");
+    }
 }

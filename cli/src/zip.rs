@@ -27,6 +27,9 @@ pub struct DosTime {
     time: u16,
 }
 
+/// 1980-01-01T00:00:00Z in Unix seconds: the earliest DOS time.
+pub const DOS_EPOCH_SECONDS: i64 = 315_532_800;
+
 /// 1980-01-01 00:00:00, the earliest DOS time.
 pub const DOS_EPOCH: DosTime = DosTime { date: (1 << 5) | 1, time: 0 };
 
@@ -43,9 +46,8 @@ pub fn source_date_epoch() -> Result<DosTime, String> {
 
 /// Unix seconds (UTC) as a DOS time, clamped to what DOS can say (1980 to 2107, even seconds).
 fn dos_time(seconds: i64) -> DosTime {
-    const FIRST: i64 = 315_532_800; // 1980-01-01T00:00:00Z
     const AFTER_LAST: i64 = 4_354_819_200; // 2108-01-01T00:00:00Z
-    let seconds = seconds.clamp(FIRST, AFTER_LAST - 2);
+    let seconds = seconds.clamp(DOS_EPOCH_SECONDS, AFTER_LAST - 2);
     let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
     let second_of_day = seconds.rem_euclid(86_400);
     let (hour, minute, second) = (second_of_day / 3600, second_of_day / 60 % 60, second_of_day % 60);
