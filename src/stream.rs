@@ -1,6 +1,6 @@
 //! Response streaming (feature `stream`): the handler writes its response as it goes.
 //!
-//! ```rust,ignore
+//! ```no_run
 //! use lambda_bootstrap::stream::Stream;
 //! use lambda_bootstrap::{Context, Error};
 //!
