@@ -242,3 +242,48 @@ fn with_ureq_the_stream_is_posted_whole() {
     assert!(matches!(posts[1].kind, Kind::Error(_)), "{:?}", posts[1].kind);
     assert_eq!(posts[1].header("lambda-runtime-function-error-type"), Some("Stream.Failed"));
 }
+
+/// In this process (the test crate built with `--features stream`): `std::io::Write`, the
+/// invocation id on a stream, and the prelude and content type refused once the stream began.
+/// (A test crate built with `ureq` too buffers the stream: not this test's subject.)
+#[cfg(all(feature = "stream", not(feature = "ureq")))]
+#[test]
+fn in_process_io_write_and_late_prelude() {
+    use std::io::Write;
+
+    use lambda_bootstrap::in_process::{Stop, serve};
+    use lambda_bootstrap::stream::{STREAM_ERROR_TYPE, Stream, handler};
+    use lambda_bootstrap::{Context, Error};
+    use lambda_emulator::Fault;
+
+    if ureq() {
+        return;
+    }
+    let emu = Emulator::start();
+    let event = Event::new(b"x".to_vec()).header("Lambda-Runtime-Invocation-Id", "inv-9");
+    emu.push(event);
+    emu.push(Event::new(b"x".to_vec()).fault(Fault::Status(500, "{}".into())));
+    let stop = serve(
+        &emu.runtime_api(),
+        handler(|event: &[u8], _: &Context, out: &mut Stream| -> Result<(), Error> {
+            assert!(!out.started());
+            out.set_content_type("text/plain")?;
+            write!(out, "{} and ", event.len())?;
+            Write::flush(out)?;
+            assert!(out.started());
+            let late = out.http_prelude(200, &[], &[]).unwrap_err();
+            assert_eq!(late.error_type(), STREAM_ERROR_TYPE);
+            assert!(out.set_content_type("text/html").is_err());
+            out.write(b"more")?;
+            Ok(())
+        }),
+    );
+    assert_eq!(stop, Stop::Status("GET /next", 500));
+    let posts = emu.posts();
+    assert_eq!(posts.len(), 1);
+    assert_streamed(&posts[0], "text/plain");
+    assert_eq!(posts[0].header("lambda-runtime-invocation-id"), Some("inv-9"));
+    assert_eq!(posts[0].body_str(), "1 and more");
+    assert_eq!(posts[0].chunks, [6, 4]);
+    assert!(posts[0].trailers.is_empty());
+}
