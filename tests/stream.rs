@@ -246,7 +246,7 @@ fn with_ureq_the_stream_is_posted_whole() {
 /// In this process (the test crate built with `--features stream`): `std::io::Write`, the
 /// invocation id on a stream, and the prelude and content type refused once the stream began.
 /// (A test crate built with `ureq` too buffers the stream: not this test's subject.)
-#[cfg(all(feature = "stream", not(feature = "ureq")))]
+#[cfg(all(feature = "stream", feature = "std", not(feature = "ureq")))]
 #[test]
 fn in_process_io_write_and_late_prelude() {
     use std::io::Write;
