@@ -228,6 +228,26 @@ fn a_panic_mid_stream_under_abort_posts_no_error() {
 }
 
 #[test]
+fn a_stream_over_the_limit_is_refused_with_413_and_the_loop_goes_on() {
+    if ureq() {
+        return;
+    }
+    // 7 MiB in 1 MiB chunks: the emulator (like the RIE) answers 413 past 6 MiB + 100 B and
+    // closes; the handler's next flush fails, and the loop carries on on a new connection.
+    let emu = Emulator::start();
+    emu.push(Event::json(r#"{"chunks":7,"bytes":1048576}"#));
+    emu.push(Event::json(r#"{"chunks":1,"bytes":3}"#));
+    let (posts, outcome) = posts_then_kill(&emu, spawn_stream(&emu, Arch::X86_64, "release", "stream"), 2);
+    assert_eq!(posts[0].answered, 413);
+    assert!(matches!(posts[0].kind, Kind::Response(_)), "{:?}", posts[0].kind);
+    assert_eq!(posts[1].body, b"aaa");
+    assert_eq!(posts[1].answered, 202);
+    assert_eq!(posts[1].conn, 1, "a new connection after the refused stream");
+    assert!(outcome.stderr.contains("413"), "{}", outcome.stderr);
+    assert_no_panic(&outcome);
+}
+
+#[test]
 fn with_ureq_the_stream_is_posted_whole() {
     if !ureq() {
         return;
