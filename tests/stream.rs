@@ -158,15 +158,27 @@ fn each_flush_reaches_the_runtime_api_before_the_next_write() {
     if ureq() {
         return;
     }
+    flushes_are_not_held(Arch::X86_64);
+}
+
+#[test]
+fn each_flush_reaches_the_runtime_api_on_aarch64() {
+    if ureq() {
+        return;
+    }
+    flushes_are_not_held(Arch::Aarch64);
+}
+
+fn flushes_are_not_held(arch: Arch) {
     // The handler flushes chunk k, then waits for the file `gate/k`, which this test creates
     // only once the emulator has received chunk k whole. A chunk held back in a buffer (ours,
     // or Nagle's) would never arrive: the wait below would time out, and the handler's too.
-    let gate = std::env::temp_dir().join(format!("lb-stream-gate-{}", std::process::id()));
+    let gate = std::env::temp_dir().join(format!("lb-stream-gate-{}-{arch:?}", std::process::id()));
     let _ = std::fs::remove_dir_all(&gate);
     std::fs::create_dir_all(&gate).unwrap();
     let emu = Emulator::start();
     emu.push(Event::json(&format!(r#"{{"chunks":4,"bytes":7,"gate":"{}"}}"#, gate.display())));
-    let process = spawn_stream(&emu, Arch::X86_64, "release", "stream");
+    let process = spawn_stream(&emu, arch, "release", "stream");
     for k in 0..4 {
         let chunks = emu.wait_live_chunks(k + 1, LIMIT);
         let chunks = chunks.unwrap_or_else(|| panic!("chunk {k} never reached the Runtime API"));
