@@ -26,15 +26,19 @@ pub trait Handler<M> {
 /// handler may take the event's buffer (it is refilled for the next event).
 pub(crate) type DynHandler<'a> = &'a mut dyn FnMut(&mut Vec<u8>, &Context, &mut Sink) -> Result<(), Error>;
 
-/// Where a handler's response goes: a buffered body with its content type. (Response streaming
-/// will write into the same sink, chunk by chunk, instead of filling the body.)
+/// Where a handler's response goes: a buffered body with its content type, or (feature `stream`)
+/// the bytes of a stream not yet flushed and the connection it is written to.
 #[doc(hidden)]
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Sink {
-    /// The response body, posted with `Content-Length` once the handler returns.
+    /// The response body, posted with `Content-Length` once the handler returns; for a stream,
+    /// the bytes written and not flushed yet.
     pub(crate) body: Vec<u8>,
     /// `Content-Type` of this response, if the handler knows it.
     pub(crate) content_type: Option<&'static str>,
+    /// The stream's side: the connection lent for the call, and how far the stream went.
+    #[cfg(all(feature = "stream", not(feature = "ureq")))]
+    pub(crate) stream: crate::stream::Wire,
 }
 
 impl Sink {

@@ -63,6 +63,8 @@
 //! - `panic`: panics reported to `/error`;
 //! - `json`: typed handlers over miniserde (feature `json`);
 //! - `unmarshal`: why an event did not decode (the path and byte of the refused value);
+//! - `stream`: response streaming (feature `stream`): a handler that writes its response as
+//!   it goes, each flush one HTTP chunk, a late failure as HTTP trailers;
 //! - `serde`: typed handlers over serde types through serde_json (feature `serde`), for code
 //!   and event types written for `lambda_runtime`;
 //! - `sys`: the libc edge; `allocator`: `PageAlloc` for `#![no_std]` programs, mimalloc (feature
@@ -87,6 +89,8 @@ mod runtime;
 #[cfg(feature = "serde")]
 pub mod serde;
 mod stop;
+#[cfg(feature = "stream")]
+pub mod stream;
 mod sys;
 // With `ureq`, the built-in transport serves only the unit tests and the fuzz targets.
 #[cfg_attr(feature = "ureq", allow(dead_code))]

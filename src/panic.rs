@@ -6,6 +6,8 @@
 //!   invocation in flight *on the panicking thread* (each loop records its own in a thread-local
 //!   slot, so loops on several threads do not mix) on a fresh connection, then the previous hook
 //!   prints its message and the process aborts. Lambda restarts the function for the next event.
+//! - a streaming handler (feature `stream`) that panics under `panic = "abort"` after its stream
+//!   began on the wire posts no `/error`: the process aborts mid-stream (see the `stream` module).
 //! - without `std` the handler is called directly; the program's own `#[panic_handler]` decides.
 //!
 //! This module does not know how to post: the hook calls the [`Reporter`] it was installed with.
@@ -56,6 +58,8 @@ pub fn call(
     handler(event, ctx, out)
 }
 
+#[cfg(all(feature = "std", panic = "abort", feature = "stream", not(feature = "ureq")))]
+pub use abort::stream_opened;
 #[cfg(all(feature = "std", panic = "abort"))]
 pub use abort::{call, install};
 
@@ -134,6 +138,17 @@ mod abort {
         let result = handler(event, ctx, out);
         cell.borrow_mut().active = false;
         result
+    }
+
+    /// The invocation in flight on this thread has begun its response stream: a panic from now
+    /// on posts no `/error` (the Runtime API already has a `/response` request open for it).
+    #[cfg(all(feature = "stream", not(feature = "ureq")))]
+    pub fn stream_opened() {
+        if let Some(cell) = INFLIGHT.with(Cell::get)
+            && let Ok(mut slot) = cell.try_borrow_mut()
+        {
+            slot.active = false;
+        }
     }
 
     fn hook(info: &PanicHookInfo<'_>, report: Reporter) {

@@ -15,6 +15,8 @@
 //! | `POST` result | 5xx | stop |
 //! | `POST` result | 400, 403, 410, other | stderr line, next event |
 //! | `POST` result | broken connection or malformed answer | reconnect and post once more, then stop |
+//! | streamed `POST` result (feature `stream`) | 2xx / 5xx / other | as for a post: next event / stop / stderr line, next event |
+//! | streamed `POST` result (feature `stream`) | broken connection or malformed answer | stderr line, next event on a new connection (a stream cannot be sent again) |
 
 use alloc::vec::Vec;
 
@@ -110,9 +112,76 @@ impl Runtime {
         if self.trace_env {
             sys::set_trace_env(self.ctx.xray_trace_id.as_deref(), &mut self.scratch);
         }
-        match crate::panic::call(handler, &mut self.event, &self.ctx, &mut self.sink) {
+        // A streaming handler writes on the loop's connection: lend it for the call.
+        #[cfg(all(feature = "stream", not(feature = "ureq")))]
+        {
+            let api = core::mem::replace(&mut self.api, Api::new(&self.config.endpoint));
+            self.sink.stream.api = Some(api);
+        }
+        let result = crate::panic::call(handler, &mut self.event, &self.ctx, &mut self.sink);
+        #[cfg(all(feature = "stream", not(feature = "ureq")))]
+        {
+            if let Some(api) = self.sink.stream.api.take() {
+                self.api = api;
+            }
+            if self.sink.stream.open {
+                return self.end_stream(result.err());
+            }
+        }
+        match result {
             Ok(()) => self.respond(),
             Err(error) => self.report_error(&error),
+        }
+    }
+
+    /// Ends a response stream that began on the wire: what is left as a last chunk, then the
+    /// zero-length chunk, with the error's trailers if the handler failed; then acts on the
+    /// answer. A stream cannot be sent again: a broken connection is logged and the loop goes
+    /// on (the next request opens a new one).
+    #[cfg(all(feature = "stream", not(feature = "ureq")))]
+    fn end_stream(&mut self, error: Option<Error>) -> Result<(), Stop> {
+        const WHAT: &str = "POST /response (stream)";
+        let _ = self.api.chunk(&self.sink.body); // a failure shows in the answer
+        let mut encoded = Vec::new();
+        let result = match &error {
+            None => self.api.trailers(&[]),
+            Some(error) => {
+                let error_type = error.error_type_or(DEFAULT_ERROR_TYPE);
+                sys::log(&[
+                    b"invocation ",
+                    self.ctx.request_id.as_bytes(),
+                    b" failed mid-stream: ",
+                    error_type.as_bytes(),
+                    b": ",
+                    error.message().as_bytes(),
+                ]);
+                protocol::error_body(&mut self.sink.body, error_type, error.message());
+                crate::stream::base64(&mut encoded, &self.sink.body);
+                let body = core::str::from_utf8(&encoded).unwrap_or_default();
+                self.api.trailers(&[(protocol::ERROR_TYPE, error_type), (crate::stream::ERROR_BODY, body)])
+            }
+        };
+        let _ = result; // a failure shows in the answer
+        match self.api.answer(&mut |_, _| {}, &mut self.event) {
+            Ok(200..=299) => Ok(()),
+            Ok(status @ 500..) => Err(Stop::Status(WHAT, status)),
+            Ok(status) => {
+                let then: &[u8] = if status == 413 {
+                    b"; Lambda fails this invocation as too large; carrying on"
+                } else {
+                    b"; carrying on"
+                };
+                log_status(WHAT.as_bytes(), status, &self.event, then);
+                if status == 413 {
+                    self.api.disconnect(); // the rest of the body may still be unread
+                }
+                Ok(())
+            }
+            Err(e) => {
+                e.log(WHAT.as_bytes(), b"; a stream cannot be sent again; carrying on");
+                self.api.disconnect();
+                Ok(())
+            }
         }
     }
 

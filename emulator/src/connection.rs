@@ -113,7 +113,8 @@ impl Connection {
         if framing != Framing::None && expects_continue {
             self.write(b"HTTP/1.1 100 Continue\r\n\r\n");
         }
-        let (body, read) = self.reader.read_body(framing);
+        let shared = &self.shared;
+        let (body, read) = self.reader.read_body(framing, &mut |bytes| shared.chunk_arrived(bytes));
         request.body = body.bytes;
         request.chunks = body.chunks;
         request.trailers = body.trailers;

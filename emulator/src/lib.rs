@@ -456,6 +456,30 @@ impl Emulator {
         std::mem::take(&mut state.requests)
     }
 
+    /// The data chunks of chunked request bodies received so far, each as soon as it arrived
+    /// whole (a request is recorded only once its body is complete): how a test sees a response
+    /// stream while it is still being written.
+    pub fn live_chunks(&self) -> Vec<Vec<u8>> {
+        self.shared.lock().live_chunks.clone()
+    }
+
+    /// Block until at least `n` data chunks arrived ([`Emulator::live_chunks`]), then return
+    /// them; `None` after `timeout`.
+    pub fn wait_live_chunks(&self, n: usize, timeout: Duration) -> Option<Vec<Vec<u8>>> {
+        let deadline = deadline(Instant::now(), timeout);
+        let mut state = self.shared.lock();
+        loop {
+            if state.live_chunks.len() >= n {
+                return Some(state.live_chunks.clone());
+            }
+            let now = Instant::now();
+            if now >= deadline || state.shutdown {
+                return None;
+            }
+            state = self.shared.wait(state, deadline - now);
+        }
+    }
+
     /// Wait until something happens (a request recorded, an event queued), at most
     /// `timeout`.
     pub fn wait_change(&self, timeout: Duration) {

@@ -46,6 +46,9 @@ pub(crate) struct State {
     pub idle: usize,
     /// Connection threads that have started running.
     pub running: usize,
+    /// Every data chunk of a chunked request body, as it arrived (before its request is
+    /// complete and recorded).
+    pub live_chunks: Vec<Vec<u8>>,
 }
 
 /// The server's memory of one served invocation.
@@ -127,6 +130,12 @@ impl Shared {
         drop(state);
         self.notify();
         index
+    }
+
+    /// Note a data chunk of a request body still being read.
+    pub fn chunk_arrived(&self, bytes: &[u8]) {
+        self.lock().live_chunks.push(bytes.to_vec());
+        self.notify();
     }
 
     /// Stop: wake every waiter and shut every open connection down.

@@ -198,14 +198,19 @@ impl Reader {
     }
 
     /// Read a body of the given framing, at most `MAX_BODY` bytes. On error the body
-    /// holds what arrived.
-    pub fn read_body(&mut self, framing: Framing) -> (Body, Result<(), BodyError>) {
+    /// holds what arrived. `on_chunk` hears of each data chunk of a chunked body as soon as
+    /// it has arrived whole, with its bytes.
+    pub fn read_body(
+        &mut self,
+        framing: Framing,
+        on_chunk: &mut dyn FnMut(&[u8]),
+    ) -> (Body, Result<(), BodyError>) {
         let mut body = Body::default();
         let result = match framing {
             Framing::None => Ok(()),
             Framing::ContentLength(n) if n > MAX_BODY => Err(BodyError::TooLarge),
             Framing::ContentLength(n) => self.read_exact_into(n, &mut body.bytes),
-            Framing::Chunked { .. } => self.read_chunked(&mut body),
+            Framing::Chunked { .. } => self.read_chunked(&mut body, on_chunk),
         };
         (body, result)
     }
@@ -246,7 +251,7 @@ impl Reader {
     }
 
     /// Decode a chunked body, its trailers included.
-    fn read_chunked(&mut self, body: &mut Body) -> Result<(), BodyError> {
+    fn read_chunked(&mut self, body: &mut Body, on_chunk: &mut dyn FnMut(&[u8])) -> Result<(), BodyError> {
         loop {
             let line = self.read_line()?;
             let size = parse_chunk_size(&line).ok_or(BodyError::Malformed("invalid chunk size"))?;
@@ -258,6 +263,7 @@ impl Reader {
             }
             self.read_exact_into(size, &mut body.bytes)?;
             body.chunks.push(size);
+            on_chunk(&body.bytes[body.bytes.len() - size..]);
             if !self.read_line()?.is_empty() {
                 return Err(BodyError::Malformed("chunk data longer than its size"));
             }

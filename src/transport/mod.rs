@@ -35,7 +35,7 @@ pub enum Framing {
     Length(usize),
     /// `Transfer-Encoding: chunked`; the body is written with [`Transport::chunk`] and ended
     /// with [`Transport::trailers`].
-    #[allow(dead_code)] // response streaming (next) writes chunked bodies
+    #[allow(dead_code)] // only response streaming (feature `stream`) writes chunked bodies
     Chunked,
 }
 
@@ -62,11 +62,11 @@ pub trait Transport {
     fn body(&mut self, bytes: &[u8]) -> Result<(), TransportError>;
 
     /// Writes one chunk of a chunked body (an empty one writes nothing).
-    #[allow(dead_code)] // response streaming (next) writes chunked bodies
+    #[allow(dead_code)] // only response streaming (feature `stream`) writes chunked bodies
     fn chunk(&mut self, bytes: &[u8]) -> Result<(), TransportError>;
 
     /// Ends a chunked body: the last chunk, then `trailers`.
-    #[allow(dead_code)] // response streaming (next) writes chunked bodies
+    #[allow(dead_code)] // only response streaming (feature `stream`) writes chunked bodies
     fn trailers(&mut self, trailers: &[(&str, &str)]) -> Result<(), TransportError>;
 
     /// Finishes the request and reads its answer: each header goes to `on_header` (interim 1xx

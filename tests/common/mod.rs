@@ -81,9 +81,14 @@ pub fn example_in(arch: Arch, profile: &'static str, name: &str) -> PathBuf {
 /// Example `name` for `arch` in the size profile, built with the run's `LB_FEATURES` plus
 /// `extra` (e.g. `serde`): examples whose required features the run lacks are skipped by cargo.
 pub fn example_with(arch: Arch, extra: &str, name: &str) -> PathBuf {
+    example_profile_with(arch, "release", extra, name)
+}
+
+/// [`example_with`] in cargo profile `profile` (`release` or `unwind`).
+pub fn example_profile_with(arch: Arch, profile: &'static str, extra: &str, name: &str) -> PathBuf {
     let run = features();
     let all = if run.is_empty() { extra.to_string() } else { format!("{run},{extra}") };
-    let path = examples_dir(arch, "release", Some(&all)).join(name);
+    let path = examples_dir(arch, profile, Some(&all)).join(name);
     assert!(path.is_file(), "{} is missing", path.display());
     path
 }

@@ -175,6 +175,9 @@ const FEATURE_SETS: &[&[&str]] = &[
     &["--features", "ureq"],
     &["--features", "mimalloc"],
     &["--no-default-features", "--features", "serde"],
+    &["--features", "stream"],
+    &["--no-default-features", "--features", "stream"],
+    &["--features", "stream,ureq"],
     &["--all-features"],
 ];
 

@@ -60,6 +60,13 @@ const ROWS: &[Row] = &[
     Row { name: "hello default", example: "hello", features: &[], c_code: false, manifest: None },
     Row { name: "sqs_batch", example: "sqs_batch", features: &[], c_code: false, manifest: None },
     Row {
+        name: "stream",
+        example: "stream",
+        features: &["--features", "stream"],
+        c_code: false,
+        manifest: None,
+    },
+    Row {
         name: "sqs_batch on lambda_runtime",
         example: "sqs-baseline",
         features: &[],
