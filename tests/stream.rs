@@ -115,12 +115,24 @@ fn a_failure_before_any_byte_is_an_error_post() {
     if ureq() {
         return;
     }
+    failure_before_any_byte(Arch::X86_64);
+}
+
+#[test]
+fn a_failure_before_any_byte_is_an_error_post_on_aarch64() {
+    if ureq() {
+        return;
+    }
+    failure_before_any_byte(Arch::Aarch64);
+}
+
+fn failure_before_any_byte(arch: Arch) {
     let emu = Emulator::start();
     let event = Event::json(r#"{"fail_after":0}"#);
     let id = event.request_id().to_string();
     emu.push(event);
     emu.push(Event::json(r#"{"chunks":1,"bytes":2}"#));
-    let (posts, _) = posts_then_kill(&emu, spawn_stream(&emu, Arch::X86_64, "release", "stream"), 2);
+    let (posts, _) = posts_then_kill(&emu, spawn_stream(&emu, arch, "release", "stream"), 2);
     assert_eq!(posts[0].kind, Kind::Error(id));
     assert_eq!(posts[0].header("lambda-runtime-function-error-type"), Some("Stream.Failed"));
     assert_eq!(posts[0].header("lambda-runtime-function-response-mode"), None);
@@ -136,11 +148,23 @@ fn furl_sends_the_http_integration_prelude_first() {
     if ureq() {
         return;
     }
+    prelude_first(Arch::X86_64);
+}
+
+#[test]
+fn furl_sends_the_http_integration_prelude_first_on_aarch64() {
+    if ureq() {
+        return;
+    }
+    prelude_first(Arch::Aarch64);
+}
+
+fn prelude_first(arch: Arch) {
     let emu = Emulator::start();
     let event = Event::json(r#"{"rawPath":"/"}"#);
     let id = event.request_id().to_string();
     emu.push(event);
-    let (posts, _) = posts_then_kill(&emu, spawn_stream(&emu, Arch::X86_64, "release", "furl"), 1);
+    let (posts, _) = posts_then_kill(&emu, spawn_stream(&emu, arch, "release", "furl"), 1);
     assert_streamed(&posts[0], "application/vnd.awslambda.http-integration-response");
     let prelude = format!(
         r#"{{"statusCode":201,"headers":{{"content-type":"text/plain","x-request-id":"{id}"}},"cookies":["session=abc; Path=/; HttpOnly"]}}"#

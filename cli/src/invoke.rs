@@ -88,11 +88,30 @@ pub fn run(binary: &Path, arch: Arch, env: &[(String, String)], events: Vec<Vec<
     }
     argv.push(binary.into());
     let env: Vec<(OsString, OsString)> = env.iter().map(|(k, v)| (k.into(), v.into())).collect();
-    let run = lambda_emulator::invoke_all(&argv, &env, events, Duration::from_secs(30));
+    // A streamed response is printed as it arrives, chunk by chunk.
+    let mut print_chunk = |chunk: &[u8]| {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(chunk).and_then(|()| out.flush());
+    };
+    let run = lambda_emulator::invoke_all(&argv, &env, events, Duration::from_secs(30), &mut print_chunk);
     eprintln!("{} ({}, {size} bytes)", shown(binary).display(), arch.triple());
     let mut failed = false;
     for (i, invocation) in run.invocations.iter().enumerate() {
         match &invocation.error_type {
+            None if invocation.streamed => {
+                println!();
+                eprintln!("  the stream ended: {} bytes", invocation.body.len());
+            }
+            Some(error_type) if invocation.streamed => {
+                failed = true;
+                println!();
+                let document = invocation.error_body.as_deref().map(decode_base64).unwrap_or_default();
+                println!(
+                    "error ({error_type}) mid-stream, after {} bytes: {document}",
+                    invocation.body.len()
+                );
+            }
             None if !invocation.is_error() => println!("{}", invocation.body_str()),
             error_type => {
                 failed = true;
@@ -116,6 +135,15 @@ pub fn run(binary: &Path, arch: Arch, env: &[(String, String)], events: Vec<Vec<
         Some(failure) => Err(failure),
         None if failed => Err("the function returned an error".into()),
         None => Ok(()),
+    }
+}
+
+/// A base64 trailer as text (lossy), or what it was when it is not base64.
+fn decode_base64(text: &str) -> String {
+    use base64::Engine;
+    match base64::engine::general_purpose::STANDARD.decode(text) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(_) => format!("{text} (not base64)"),
     }
 }
 

@@ -16,9 +16,15 @@ pub struct Invocation {
     pub kind: Kind,
     /// The response body, or the error body.
     pub body: Vec<u8>,
-    /// `Lambda-Runtime-Function-Error-Type` of an error post (`None` for a
-    /// response, or when the header was not sent).
+    /// `Lambda-Runtime-Function-Error-Type` of an error post, or of a streamed response's
+    /// trailer (a failure mid-stream); `None` for a response, or when it was not sent.
     pub error_type: Option<String>,
+    /// The response was streamed (`Lambda-Runtime-Function-Response-Mode: streaming`): `body`
+    /// holds the bytes streamed before it ended.
+    pub streamed: bool,
+    /// A failure mid-stream: the `Lambda-Runtime-Function-Error-Body` trailer (base64 of the error
+    /// document), as sent.
+    pub error_body: Option<String>,
     /// From spawning the bootstrap to its first `GET /next` (to its
     /// `/init/error` post if it never asked for an event).
     pub startup: Duration,
@@ -48,7 +54,7 @@ impl Invocation {
 /// no answer: the bootstrap could not start, exited first, timed out, or its post
 /// was rejected (e.g. 413 for an oversized response).
 pub fn invoke_once(bootstrap: &[OsString], event: Vec<u8>, timeout: Duration) -> Result<Invocation, String> {
-    let mut run = invoke_all(bootstrap, &[], vec![event], timeout);
+    let mut run = invoke_all(bootstrap, &[], vec![event], timeout, &mut |_| {});
     match (run.invocations.pop(), run.failure) {
         (Some(invocation), _) => Ok(invocation),
         (None, failure) => Err(failure.unwrap_or_else(|| "no invocation".to_string())),
@@ -70,16 +76,18 @@ pub struct Run {
 /// Like [`invoke_once`], for several events handed to one process one after the other (each once
 /// the previous one is answered): the first invocation is cold, the others warm. Stops after an
 /// `/init/error`. `env` is added to the environment Lambda sets (and may override it, except
-/// `AWS_LAMBDA_RUNTIME_API`). `timeout` is per event. After the last answer it waits for the
+/// `AWS_LAMBDA_RUNTIME_API`). `timeout` is per event. Each data chunk of a streamed response
+/// goes to `on_chunk` as it arrives, before its invocation is complete. After the last answer it waits for the
 /// process to ask for the next event or to exit, so an abort right after an answer is reported.
 pub fn invoke_all(
     bootstrap: &[OsString],
     env: &[(OsString, OsString)],
     events: Vec<Vec<u8>>,
     timeout: Duration,
+    on_chunk: &mut dyn FnMut(&[u8]),
 ) -> Run {
     let mut done = Vec::new();
-    let failure = invoke_into(&mut done, bootstrap, env, events, timeout).err();
+    let failure = invoke_into(&mut done, bootstrap, env, events, timeout, on_chunk).err();
     Run { invocations: done, failure }
 }
 
@@ -90,12 +98,14 @@ fn invoke_into(
     env: &[(OsString, OsString)],
     events: Vec<Vec<u8>>,
     timeout: Duration,
+    on_chunk: &mut dyn FnMut(&[u8]),
 ) -> Result<(), String> {
     let (program, args) = bootstrap.split_first().ok_or("no bootstrap given")?;
     let emulator = Emulator::try_start_with(Options::default())
         .map_err(|e| format!("cannot start the emulator: {e}"))?;
     let mut process = None;
     let mut spawned = Instant::now();
+    let mut chunks = Chunks { on_chunk, handed: 0 };
     for event in events {
         let event = Event::new(event);
         let request_id = event.request_id().to_owned();
@@ -120,7 +130,7 @@ fn invoke_into(
                 process.insert(started)
             }
         };
-        let post = wait_result(&emulator, process, done.len(), timeout)?;
+        let post = wait_result(&emulator, process, done.len(), timeout, &mut chunks)?;
         if !(200..300).contains(&post.answered) {
             let mut message = format!("the bootstrap's POST {} was answered {}", post.path, post.answered);
             if post.answered == 413 {
@@ -133,11 +143,14 @@ fn invoke_into(
         let first_next = requests.iter().find(|r| r.kind == Kind::Next).map_or(post.at, |r| r.at);
         let served = emulator.served_at(&request_id);
         let init_failed = post.kind == Kind::InitError;
+        let error_type = match post.kind {
+            Kind::Response(_) => post.trailer(ERROR_TYPE),
+            _ => post.header(ERROR_TYPE),
+        };
         done.push(Invocation {
-            error_type: match post.kind {
-                Kind::Response(_) => None,
-                _ => post.header("lambda-runtime-function-error-type").map(str::to_owned),
-            },
+            error_type: error_type.map(str::to_owned),
+            streamed: post.header("lambda-runtime-function-response-mode") == Some("streaming"),
+            error_body: post.trailer("lambda-runtime-function-error-body").map(str::to_owned),
             startup: first_next.saturating_duration_since(spawned),
             invocation: served.map_or(Duration::ZERO, |at| post.at.saturating_duration_since(at)),
             kind: post.kind,
@@ -181,16 +194,39 @@ fn wait_next_or_exit(
     }
 }
 
-/// Waits for result post number `index` (0-based: `/response`, `/error` or `/init/error`).
+const ERROR_TYPE: &str = "lambda-runtime-function-error-type";
+
+/// The chunks of streamed bodies, handed to a callback in the order they arrived.
+struct Chunks<'a> {
+    on_chunk: &'a mut dyn FnMut(&[u8]),
+    handed: usize,
+}
+
+impl Chunks<'_> {
+    /// Hands over the chunks that arrived since the last call.
+    fn hand_over(&mut self, emulator: &Emulator) {
+        let arrived = emulator.live_chunks();
+        for chunk in arrived.get(self.handed..).unwrap_or_default() {
+            (self.on_chunk)(chunk);
+        }
+        self.handed = self.handed.max(arrived.len());
+    }
+}
+
+/// Waits for result post number `index` (0-based: `/response`, `/error` or `/init/error`),
+/// handing the chunks of a streamed body to `on_chunk` as they arrive.
 fn wait_result(
     emulator: &Emulator,
     process: &mut Process,
     index: usize,
     timeout: Duration,
+    chunks: &mut Chunks,
 ) -> Result<Request, String> {
     let deadline = crate::deadline(Instant::now(), timeout);
     loop {
+        chunks.hand_over(emulator);
         if let Some(post) = nth_result(emulator, index) {
+            chunks.hand_over(emulator); // those that came just before the body ended
             return Ok(post);
         }
         if let Some(status) = process.try_wait() {

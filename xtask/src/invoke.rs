@@ -109,9 +109,39 @@ pub fn build(opts: &Opts) -> Result<PathBuf, String> {
     let mut cmd = builds::workspace(&root(), opts.arch);
     match &opts.bin {
         Some(bin) => cmd.args(["--bin", bin]),
-        None => cmd.args(["--example", &opts.example]),
+        None => {
+            let features = required_features(&opts.example)?;
+            if !features.is_empty() {
+                cmd.args(["--features", &features.join(",")]);
+            }
+            cmd.args(["--example", &opts.example])
+        }
     };
     cargo_bootstrap::cargo::executable(&mut cmd)
+}
+
+/// The `required-features` of the workspace's example `name` (`stream` needs `stream`), so
+/// that `--example NAME` builds every example as it is.
+fn required_features(name: &str) -> Result<Vec<String>, String> {
+    let manifest =
+        std::fs::read_to_string(root().join("Cargo.toml")).map_err(|e| format!("Cargo.toml: {e}"))?;
+    let mut example = None;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            example = None;
+            if line == "[[example]]" {
+                example = Some(String::new());
+            }
+        } else if let (Some(current), Some(value)) = (&mut example, line.strip_prefix("name = ")) {
+            *current = value.trim_matches('"').to_string();
+        } else if let (Some(current), Some(list)) = (&example, line.strip_prefix("required-features = ")) {
+            if current == name {
+                let list = list.trim_start_matches('[').trim_end_matches(']');
+                return Ok(list.split(',').map(|f| f.trim().trim_matches('"').to_string()).collect());
+            }
+        }
+    }
+    Ok(Vec::new())
 }
 
 /// `cargo xtask invoke`: builds, runs on the emulator, prints each answered invocation, then
@@ -135,6 +165,14 @@ mod tests {
 
     fn pair(k: &str, v: &str) -> (String, String) {
         (k.to_string(), v.to_string())
+    }
+
+    #[test]
+    fn examples_build_with_their_required_features() {
+        assert_eq!(required_features("stream").unwrap(), ["stream", "json"]);
+        assert_eq!(required_features("panic").unwrap(), ["std", "json"]);
+        assert!(required_features("nostd").unwrap().is_empty());
+        assert!(required_features("no such example").unwrap().is_empty());
     }
 
     #[test]

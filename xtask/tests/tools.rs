@@ -236,3 +236,49 @@ fn invoke_prints_every_answer_before_an_abort() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `invoke --example stream` prints each chunk as it arrives: the handler waits, after chunk k,
+/// for a file that this test creates only once it has read chunk k from invoke's stdout (a
+/// chunk held back anywhere would stall it until the example gives up, failing the run). Then a
+/// failure mid-stream is printed with its error type and the decoded error document.
+#[test]
+fn invoke_prints_a_stream_as_it_arrives_then_how_it_ended() {
+    use std::io::Read;
+    let dir = scratch("stream");
+    let gate = dir.join("gate");
+    std::fs::create_dir_all(&gate).unwrap();
+    let event = format!(r#"{{"chunks":3,"bytes":5,"gate":{:?}}}"#, gate.display().to_string());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["invoke", "--example", "stream", "--data", &event])
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("xtask runs");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    for k in 0..3u8 {
+        let chunk = vec![b'a' + k; 5];
+        let mut byte = [0u8; 1];
+        while !seen.ends_with(&chunk) {
+            assert_eq!(stdout.read(&mut byte).unwrap(), 1, "stdout ended before chunk {k}: {}", text(&seen));
+            seen.push(byte[0]);
+        }
+        std::fs::write(gate.join(k.to_string()), b"").unwrap();
+    }
+    stdout.read_to_end(&mut seen).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&seen), "aaaaabbbbbccccc\n");
+    assert!(text(&output.stderr).contains("the stream ended: 15 bytes"), "{}", text(&output.stderr));
+
+    let output =
+        xtask(&["invoke", "--example", "stream", "--data", r#"{"fail_after":2,"bytes":3}"#], &dir, &[]);
+    failed(&output);
+    assert_eq!(
+        text(&output.stdout),
+        "aaabbb\nerror (Stream.Failed) mid-stream, after 6 bytes: \
+         {\"errorMessage\":\"failed after 2 chunks\",\"errorType\":\"Stream.Failed\",\"stackTrace\":[]}\n"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
