@@ -134,11 +134,11 @@ fn required_features(name: &str) -> Result<Vec<String>, String> {
             }
         } else if let (Some(current), Some(value)) = (&mut example, line.strip_prefix("name = ")) {
             *current = value.trim_matches('"').to_string();
-        } else if let (Some(current), Some(list)) = (&example, line.strip_prefix("required-features = ")) {
-            if current == name {
-                let list = list.trim_start_matches('[').trim_end_matches(']');
-                return Ok(list.split(',').map(|f| f.trim().trim_matches('"').to_string()).collect());
-            }
+        } else if let (Some(current), Some(list)) = (&example, line.strip_prefix("required-features = "))
+            && current == name
+        {
+            let list = list.trim_start_matches('[').trim_end_matches(']');
+            return Ok(list.split(',').map(|f| f.trim().trim_matches('"').to_string()).collect());
         }
     }
     Ok(Vec::new())
