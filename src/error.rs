@@ -24,6 +24,9 @@ pub struct Error {
 pub const DEFAULT_ERROR_TYPE: &str = "Error";
 /// The errorType of [`Error::msg`] errors given to [`report_init_error`](crate::report_init_error).
 pub const DEFAULT_INIT_ERROR_TYPE: &str = "Runtime.InitError";
+/// The errorType of an event that does not decode as a typed handler's request type.
+#[cfg(any(feature = "json", feature = "serde"))]
+pub const UNMARSHAL_ERROR_TYPE: &str = "Runtime.UnmarshalError";
 
 impl Error {
     /// An error of the given type, e.g. `Error::new("Order.NotFound", "no order 42")`. Lambda

@@ -25,7 +25,7 @@ where
     }
 }
 
-const UNMARSHAL: &str = "Runtime.UnmarshalError";
+use crate::error::UNMARSHAL_ERROR_TYPE as UNMARSHAL;
 
 /// The event as `T`, or `Runtime.UnmarshalError` saying what failed where (see `unmarshal`).
 fn decode<T: Deserialize>(event: &[u8]) -> Result<T, Error> {

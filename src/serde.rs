@@ -50,8 +50,9 @@ use crate::error::short_type_name;
 use crate::handler::{Handler, Sink};
 use crate::{Context, Error};
 
-/// The errorType of an event that serde_json cannot decode as the handler's request type.
-pub const UNMARSHAL_ERROR_TYPE: &str = "Runtime.UnmarshalError";
+/// The errorType of an event that serde_json cannot decode as the handler's request type (the
+/// same as for miniserde handlers).
+pub use crate::error::UNMARSHAL_ERROR_TYPE;
 /// The errorType of a response that serde_json cannot serialize.
 pub const MARSHAL_ERROR_TYPE: &str = "Runtime.MarshalError";
 
