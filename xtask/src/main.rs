@@ -184,7 +184,16 @@ const FEATURE_SETS: &[&[&str]] = &[
 /// The whole suite: formatting, clippy with warnings denied over the feature space, docs, every
 /// test on both arches, and the integration tests again over the ureq transport.
 fn test() -> Result<(), String> {
+    // Each step's time on stderr, so the CI budget (30 minutes on 2 cores) can be watched.
+    let started = std::time::Instant::now();
+    let mut last = started;
+    let mut lap = |step: &str| {
+        let (took, total) = (last.elapsed().as_secs(), started.elapsed().as_secs());
+        eprintln!("== xtask test: {step}: {took} s (total {total} s)");
+        last = std::time::Instant::now();
+    };
     setup(&[Arch::X86_64, Arch::Arm64])?;
+    lap("setup");
     for component in ["rustfmt", "clippy"] {
         let tool = if component == "rustfmt" { "fmt" } else { "clippy" };
         if !cargo().args([tool, "--version"]).output().is_ok_and(|o| o.status.success()) {
@@ -198,35 +207,50 @@ fn test() -> Result<(), String> {
         cmd.args(["clippy", "--quiet", "-p", "lambda-bootstrap", "--all-targets"]).args(*features);
         run(cmd.args(["--", "-D", "warnings"]))?;
     }
+    lap("fmt, clippy");
     run(cargo()
         .args(["doc", "--quiet", "--no-deps", "-p", "lambda-bootstrap", "--all-features"])
         .env("RUSTDOCFLAGS", "-D warnings"))?;
+    lap("doc");
     run(cargo().args(["test", "--workspace"]))?;
+    lap("test --workspace");
     let integration = ["--test", "runtime", "--test", "faults", "--test", "aarch64"];
     run(cargo().args(["test", "-p", "lambda-bootstrap"]).args(integration).env("LB_FEATURES", "ureq"))?;
+    lap("tests over ureq");
     // The allocator changes nothing the tests see; run the behaviour suite once on mimalloc.
     let mut mimalloc = cargo();
     mimalloc.args(["test", "-p", "lambda-bootstrap", "--test", "runtime", "--test", "aarch64"]);
     c_compiler_env(&mut mimalloc, Arch::X86_64)?;
     c_compiler_env(&mut mimalloc, Arch::Arm64)?;
     run(mimalloc.env("LB_FEATURES", "mimalloc"))?;
+    lap("tests over mimalloc");
     publishable()?;
+    lap("publishable");
     run(cargo().args(["xtask", "size", "--check"]))?;
+    lap("size --check");
     // The migration guide's figures and diff (its builds are the size rows just built).
     run(cargo().args(["xtask", "migration", "--check"]))?;
+    lap("migration --check");
     // A few runs only, so the benchmark cannot rot; it writes nothing (no timing gates CI).
     run(cargo().args(["xtask", "bench", "--quick"]))?;
     run(cargo().args(["xtask", "bench", "--alloc", "--quick"]))?;
+    lap("bench --quick");
     // 20,000 mixed-size invocations through one process: nothing lost, peak RSS flat.
     run(cargo().args(["xtask", "soak", "--quick"]))?;
+    lap("soak --quick");
     // Every network parser under libFuzzer for a short while (nightly; installs cargo-fuzz).
     run(Command::new("bash").arg(root().join("fuzz/run.sh")).arg("10"))?;
+    lap("fuzz");
     // A user's crate built with cargo-lambda (glibc), packaged by xtask, invoked under its watch.
     run(cargo().args(["xtask", "cargo-lambda"]))?;
+    lap("cargo-lambda");
     // `cargo bootstrap` installed, and every command run on a new crate outside the repository.
     run(cargo().args(["xtask", "user-cli"]))?;
+    lap("user-cli");
     // cfn-lint on deploy/*.yaml (installed from PyPI if missing) and SAM's make targets.
-    run(Command::new("bash").arg(root().join("deploy/check.sh")))
+    run(Command::new("bash").arg(root().join("deploy/check.sh")))?;
+    lap("deploy");
+    Ok(())
 }
 
 /// `cargo package` builds the library from its packaged sources (no path dependencies, the
