@@ -247,11 +247,10 @@ fn build_outside(row: &Row, manifest: &str, arch: Arch) -> Result<PathBuf, Strin
     Ok(copy)
 }
 
-/// Builds the row named `name` for `arch` as the report does: its stripped and zipped sizes.
-pub fn measure(name: &str, arch: Arch) -> Result<(u64, u64), String> {
+/// Builds the row named `name` for `arch` as the report does: the binary it measures.
+pub fn binary(name: &str, arch: Arch) -> Result<PathBuf, String> {
     let row = ROWS.iter().find(|r| r.name == name).ok_or(format!("no size row {name:?}"))?;
-    let binary = build(row, arch)?;
-    Ok((file_size(&binary)?, zipped_size(&binary)?))
+    build(row, arch)
 }
 
 /// `size-budgets.txt`: `row | arch | budget | reason` lines; `#` starts a comment.
