@@ -9,7 +9,9 @@ fn main() {
         let mut response = SqsBatchResponse::default();
         let mut total = 0u64;
         for message in &event.records {
-            match message.body.trim().parse::<u32>() {
+            // `trim_ascii`, not `trim`: a number is padded with ASCII, and `trim` brings Unicode's
+            // whitespace table.
+            match message.body.trim_ascii().parse::<u32>() {
                 Ok(quantity) if quantity > 0 => total += u64::from(quantity),
                 _ => response.fail(&message.message_id),
             }

@@ -28,6 +28,8 @@
 extern crate alloc;
 
 pub mod base64;
+#[cfg(feature = "sqs")]
+mod fields;
 mod json;
 #[cfg(any(feature = "http", feature = "dynamodb", feature = "firehose"))]
 mod object;

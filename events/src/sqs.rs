@@ -4,9 +4,11 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use miniserde::de::Visitor;
 use miniserde::{Deserialize, Serialize};
 
 use crate::StringNumber;
+use crate::fields::{self, Fields, Required};
 
 pub use crate::batch::{BatchItemFailure, BatchResponse as SqsBatchResponse};
 
@@ -19,7 +21,7 @@ pub struct SqsEvent {
 }
 
 /// One message.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[derive(Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SqsMessage {
     /// The message id: what [`SqsBatchResponse::fail`] takes.
     #[serde(rename = "messageId")]
@@ -52,7 +54,7 @@ pub struct SqsMessage {
 }
 
 /// The system attributes of a message; numbers arrive as strings and are read as numbers.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[derive(Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SqsAttributes {
     /// How many times the message was received (1 on the first delivery).
     #[serde(rename = "ApproximateReceiveCount")]
@@ -81,7 +83,7 @@ pub struct SqsAttributes {
 }
 
 /// A message attribute set by the sender.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[derive(Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SqsMessageAttribute {
     /// `String`, `Number` or `Binary`, optionally with a custom suffix (`Number.float`).
     #[serde(rename = "dataType")]
@@ -98,4 +100,91 @@ pub struct SqsMessageAttribute {
     /// Reserved by SQS (always empty today).
     #[serde(rename = "binaryListValues")]
     pub binary_list_values: Option<Vec<String>>,
+}
+
+// Decoded by hand (see the `fields` module: the same inputs as the derive, in fewer bytes).
+
+impl Deserialize for SqsMessage {
+    fn begin(out: &mut Option<Self>) -> &mut dyn Visitor {
+        fields::begin(out)
+    }
+}
+
+impl Fields for SqsMessage {
+    const REQUIRED: usize = 2;
+
+    fn field<'a>(&'a mut self, key: &str, required: &'a mut Required) -> Option<&'a mut dyn Visitor> {
+        let [message_id, body] = required;
+        Some(match key {
+            "messageId" => <String as Deserialize>::begin(message_id),
+            "receiptHandle" => fields::string(&mut self.receipt_handle),
+            "body" => <String as Deserialize>::begin(body),
+            "attributes" => fields::object(&mut self.attributes),
+            "messageAttributes" => fields::object(&mut self.message_attributes),
+            "md5OfBody" => fields::string(&mut self.md5_of_body),
+            "md5OfMessageAttributes" => fields::string(&mut self.md5_of_message_attributes),
+            "eventSource" => fields::string(&mut self.event_source),
+            "eventSourceARN" => fields::string(&mut self.event_source_arn),
+            "awsRegion" => fields::string(&mut self.aws_region),
+            _ => return None,
+        })
+    }
+
+    fn set_required(&mut self, [message_id, body]: &mut Required) {
+        self.message_id = message_id.take().unwrap_or_default();
+        self.body = body.take().unwrap_or_default();
+    }
+}
+
+impl Deserialize for SqsAttributes {
+    fn begin(out: &mut Option<Self>) -> &mut dyn Visitor {
+        fields::begin(out)
+    }
+}
+
+impl Fields for SqsAttributes {
+    const REQUIRED: usize = 0;
+
+    fn field<'a>(&'a mut self, key: &str, _: &'a mut Required) -> Option<&'a mut dyn Visitor> {
+        Some(match key {
+            "ApproximateReceiveCount" => fields::number(&mut self.approximate_receive_count),
+            "SentTimestamp" => fields::number(&mut self.sent_timestamp),
+            "SenderId" => fields::string(&mut self.sender_id),
+            "ApproximateFirstReceiveTimestamp" => {
+                fields::number(&mut self.approximate_first_receive_timestamp)
+            }
+            "SequenceNumber" => fields::string(&mut self.sequence_number),
+            "MessageGroupId" => fields::string(&mut self.message_group_id),
+            "MessageDeduplicationId" => fields::string(&mut self.message_deduplication_id),
+            "AWSTraceHeader" => fields::string(&mut self.aws_trace_header),
+            _ => return None,
+        })
+    }
+
+    fn set_required(&mut self, _: &mut Required) {}
+}
+
+impl Deserialize for SqsMessageAttribute {
+    fn begin(out: &mut Option<Self>) -> &mut dyn Visitor {
+        fields::begin(out)
+    }
+}
+
+impl Fields for SqsMessageAttribute {
+    const REQUIRED: usize = 1;
+
+    fn field<'a>(&'a mut self, key: &str, required: &'a mut Required) -> Option<&'a mut dyn Visitor> {
+        Some(match key {
+            "dataType" => <String as Deserialize>::begin(&mut required[0]),
+            "stringValue" => fields::string(&mut self.string_value),
+            "binaryValue" => fields::string(&mut self.binary_value),
+            "stringListValues" => fields::array(&mut self.string_list_values),
+            "binaryListValues" => fields::array(&mut self.binary_list_values),
+            _ => return None,
+        })
+    }
+
+    fn set_required(&mut self, required: &mut Required) {
+        self.data_type = required[0].take().unwrap_or_default();
+    }
 }

@@ -112,11 +112,12 @@ const ROWS: &[Row] = &[
 
 const ARCHES: [Arch; 2] = [Arch::X86_64, Arch::Arm64];
 
-/// A budget: a size in bytes, or an allowance over the reference of the same arch.
-#[derive(Clone, Copy)]
+/// A budget: a size in bytes, or an allowance over another row of the same arch built in the
+/// same run (`reference + 24KiB`, `hello default + 16KiB`).
+#[derive(Clone, Debug, PartialEq)]
 enum Budget {
     Bytes(u64),
-    OverReference(u64),
+    Over { row: String, extra: u64 },
 }
 
 struct Measured {
@@ -246,11 +247,10 @@ fn build_outside(row: &Row, manifest: &str, arch: Arch) -> Result<PathBuf, Strin
     Ok(copy)
 }
 
-/// Builds the row named `name` for `arch` as the report does: its stripped and zipped sizes.
-pub fn measure(name: &str, arch: Arch) -> Result<(u64, u64), String> {
+/// Builds the row named `name` for `arch` as the report does: the binary it measures.
+pub fn binary(name: &str, arch: Arch) -> Result<PathBuf, String> {
     let row = ROWS.iter().find(|r| r.name == name).ok_or(format!("no size row {name:?}"))?;
-    let binary = build(row, arch)?;
-    Ok((file_size(&binary)?, zipped_size(&binary)?))
+    build(row, arch)
 }
 
 /// `size-budgets.txt`: `row | arch | budget | reason` lines; `#` starts a comment.
@@ -270,21 +270,38 @@ fn read_budgets() -> Result<Vec<(String, Arch, Budget)>, String> {
             "*" => ARCHES.to_vec(),
             a => vec![super::parse_arch(a)?],
         };
-        let budget = match budget.strip_prefix("reference +") {
-            Some(extra) => Budget::OverReference(parse_size(extra.trim())?),
-            None => Budget::Bytes(parse_size(budget)?),
-        };
+        let budget = parse_budget(budget)?;
+        if let Budget::Over { row: base, .. } = &budget
+            && !ROWS.iter().any(|r| r.name == base && r.manifest.is_none())
+        {
+            return Err(format!("size-budgets.txt: {base:?} is not a row of the workspace: {line}"));
+        }
         for arch in arches {
-            budgets.push((row.to_string(), arch, budget));
+            budgets.push((row.to_string(), arch, budget.clone()));
         }
     }
     Ok(budgets)
 }
 
-fn limit(budget: Budget, reference: u64) -> u64 {
+/// `450000`, `24KiB`, or `ROW + SIZE`: SIZE over the row named ROW.
+fn parse_budget(text: &str) -> Result<Budget, String> {
+    match text.rsplit_once('+') {
+        Some((row, extra)) => {
+            Ok(Budget::Over { row: row.trim().to_string(), extra: parse_size(extra.trim())? })
+        }
+        None => Ok(Budget::Bytes(parse_size(text)?)),
+    }
+}
+
+/// The budget in bytes of a row on `arch`, given the rows measured in the same run.
+fn limit(budget: &Budget, measured: &[Measured], arch: Arch) -> Result<u64, String> {
     match budget {
-        Budget::Bytes(n) => n,
-        Budget::OverReference(extra) => reference + extra,
+        Budget::Bytes(n) => Ok(*n),
+        Budget::Over { row, extra } => measured
+            .iter()
+            .find(|m| m.arch == arch && m.row == row)
+            .map(|m| m.size + extra)
+            .ok_or(format!("a budget is over {row:?}, which was not measured on {}", arch.name())),
     }
 }
 
@@ -300,7 +317,7 @@ fn over_budget(measured: &[Measured], budgets: &[(String, Arch, Budget)]) -> Res
     let mut over = Vec::new();
     for m in measured.iter().filter(|m| m.row != "reference" && m.budgeted) {
         let budget = budget_for(budgets, m).ok_or(format!("no budget for {} on {}", m.row, m.arch.name()))?;
-        let limit = limit(*budget, reference_size(measured, m.arch));
+        let limit = limit(budget, measured, m.arch)?;
         if m.size > limit {
             over.push(format!("{} on {} is {} bytes, budget {limit}", m.row, m.arch.name(), m.size));
         }
@@ -343,7 +360,7 @@ fn report(measured: &[Measured], budgets: &[(String, Arch, Budget)]) -> Result<S
         } else {
             let budget =
                 budget_for(budgets, m).ok_or(format!("no budget for {} on {}", m.row, m.arch.name()))?;
-            let limit = limit(*budget, reference);
+            let limit = limit(budget, measured, m.arch)?;
             let delta = m.size as i64 - reference as i64;
             (format!("{delta:+}"), limit.to_string(), if m.size <= limit { "ok" } else { "**over**" })
         };
@@ -515,5 +532,26 @@ mod tests {
         assert_eq!(section_of(text, SECTION), Some("## Sizes\n\nrows\n\n"));
         assert_eq!(section_of("## Sizes\n\nrows\n", SECTION), Some("## Sizes\n\nrows\n"));
         assert_eq!(section_of("# Size report\n", SECTION), None);
+    }
+
+    #[test]
+    fn budgets_are_bytes_or_an_allowance_over_another_row_of_the_same_arch() {
+        assert_eq!(parse_budget("24KiB"), Ok(Budget::Bytes(24 * 1024)));
+        let over = |row: &str, extra| Budget::Over { row: row.into(), extra };
+        assert_eq!(parse_budget("reference + 64KiB"), Ok(over("reference", 64 * 1024)));
+        assert_eq!(parse_budget("hello default + 16KiB"), Ok(over("hello default", 16 * 1024)));
+        assert!(parse_budget("hello default + lots").is_err());
+        let row = |row, arch, size| Measured { row, budgeted: true, arch, size, zipped: 0 };
+        let measured = [
+            row("reference", Arch::X86_64, 400_000),
+            row("hello default", Arch::X86_64, 440_000),
+            row("hello default", Arch::Arm64, 410_000),
+        ];
+        let sqs = over("hello default", 16 * 1024);
+        assert_eq!(limit(&sqs, &measured, Arch::X86_64), Ok(440_000 + 16384));
+        assert_eq!(limit(&sqs, &measured, Arch::Arm64), Ok(410_000 + 16384));
+        assert_eq!(limit(&over("reference", 10), &measured, Arch::X86_64), Ok(400_010));
+        assert!(limit(&over("reference", 10), &measured, Arch::Arm64).is_err());
+        assert_eq!(limit(&Budget::Bytes(7), &measured, Arch::Arm64), Ok(7));
     }
 }

@@ -15,7 +15,7 @@ async fn handler(event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error
     let mut total = 0u64;
     for message in &event.payload.records {
         let body = message.body.as_deref().unwrap_or("");
-        match body.trim().parse::<u32>() {
+        match body.trim_ascii().parse::<u32>() {
             Ok(quantity) if quantity > 0 => total += u64::from(quantity),
             _ => {
                 let mut failure = BatchItemFailure::default();

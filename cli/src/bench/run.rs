@@ -85,6 +85,38 @@ pub fn run_once(program: &Program, body: &[u8], invocations: usize) -> Result<Sa
     })
 }
 
+/// Start-up only, for a function that is not an echo: `runs` rounds, each starting every
+/// program once (interleaved and rotated as [`measure`] does) on a fresh emulator with `event`
+/// queued; returns each program's start-ups, in the order of its runs.
+pub fn startups(programs: &[Program], event: &[u8], runs: usize) -> Result<Vec<Vec<Duration>>, String> {
+    let mut startups: Vec<Vec<Duration>> = programs.iter().map(|_| Vec::new()).collect();
+    for round in 0..runs {
+        for i in (0..programs.len()).map(|k| (round + k) % programs.len()) {
+            let program = &programs[i];
+            let startup =
+                startup_once(program, event).map_err(|e| format!("{} (start-up): {e}", program.name))?;
+            startups[i].push(startup);
+        }
+    }
+    Ok(startups)
+}
+
+/// One fresh process on one fresh emulator with `event` queued: spawn → its first `GET /next`
+/// (the start-up [`run_once`] measures). The function must then answer the event (any 2xx
+/// response: no `/error`, no exit) before it is killed, so that a start-up is never one of a
+/// function that does not work.
+pub fn startup_once(program: &Program, event: &[u8]) -> Result<Duration, String> {
+    let (emulator, id) = fresh_emulator(event)?;
+    let command = command(&emulator, program, &program.log)?;
+    let spawned = Instant::now();
+    let process = spawn(&emulator, program, command)?;
+    let mut session = Session { emulator: &emulator, process, seen: 0, log: &program.log };
+    let first_next = session.wait_for("its first GET /next", |r| r.kind == Kind::Next)?;
+    session.wait_for_response(&id, &[])?;
+    session.process.kill();
+    Ok(first_next.at.saturating_duration_since(spawned))
+}
+
 impl Sample {
     /// One line for `--verbose`, with the warm round trips split by whether the response came
     /// on the connection that carried the event.
