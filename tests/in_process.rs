@@ -43,6 +43,34 @@ fn a_loop_serves_events_in_process_and_returns_when_the_api_says_stop() {
     assert_eq!(emu.connections(), 1);
 }
 
+/// The buffers go round (issue #16): the buffer an echo hands back is the next event's buffer,
+/// so every event is read into memory that is already faulted in; and no event sees bytes of an
+/// earlier, larger one.
+#[test]
+fn the_buffer_a_handler_hands_back_holds_the_next_event() {
+    let emu = Emulator::start();
+    let bodies = [vec![b'a'; 100 * 1024], b"bcd".to_vec(), b"e".to_vec()];
+    for body in &bodies {
+        emu.push(Event::new(body.clone()));
+    }
+    emu.push(Event::new(b"x".to_vec()).fault(Fault::Status(500, "{}".into())));
+    // Each event's bytes, the address of its buffer and the buffer's capacity.
+    let mut seen: Vec<(Vec<u8>, usize, usize)> = Vec::new();
+    let stop = serve(&emu.runtime_api(), |event: &mut Vec<u8>, _: &Context| -> Result<Vec<u8>, Error> {
+        seen.push((event.clone(), event.as_ptr() as usize, event.capacity()));
+        Ok(std::mem::take(event))
+    });
+    assert_eq!(stop, Stop::Status("GET /next", 500));
+    let bytes: Vec<&[u8]> = seen.iter().map(|(b, _, _)| b.as_slice()).collect();
+    assert_eq!(bytes, bodies.iter().map(Vec::as_slice).collect::<Vec<_>>());
+    for (i, (_, address, capacity)) in seen.iter().enumerate().skip(1) {
+        assert_eq!(*address, seen[0].1, "event {i} was read into another buffer than event 0");
+        assert!(*capacity >= 100 * 1024, "event {i}'s buffer shrank to {capacity} bytes");
+    }
+    let posts: Vec<Vec<u8>> = emu.posts().into_iter().map(|p| p.body).collect();
+    assert_eq!(posts, bodies);
+}
+
 #[test]
 fn two_loops_serve_one_queue_at_once() {
     let emu = Emulator::start();

@@ -1,8 +1,10 @@
-//! `cargo xtask bench`: start-up, latency, memory and connections of our `bootstrap`s against the
-//! async baseline (`bench/async-baseline`: the same echo on `lambda_runtime` + tokio), each run
-//! as a process against the Runtime API emulator on loopback.
+//! `cargo xtask bench`: start-up, latency, memory and connections of our `bootstrap`s between a
+//! floor (`bench/floor`: a hand-written `#![no_std]` echo on the `libc` crate alone that does the
+//! least a Runtime API client can do) and the async baseline (`bench/async-baseline`: the same echo
+//! on `lambda_runtime` + tokio), each run as a process against the Runtime API emulator on
+//! loopback. Every figure is given as a ratio to both, measured in the same run.
 //!
-//! The programs: `echo` (default features, started by `lambda_bootstrap::main!`), the same echo
+//! The programs: the floor, `echo` (default features, started by `lambda_bootstrap::main!`), the same echo
 //! under a plain `fn main` (`echo (fn main)`: with std's runtime set-up), `echo` with
 //! `--no-default-features --features std`,
 //! `nostd` (when `examples/nostd.rs` exists) and the baseline, all x86_64 musl in the size profile.
@@ -18,8 +20,8 @@
 //!   the response fully read; median and p99 over every warm invocation of every run;
 //! - peak RSS: `VmHWM` of `/proc/PID/status`, read after the last invocation, before the kill;
 //! - connections: TCP connections the emulator accepted from the process;
-//! - for events of 64 B and 1 MiB (framed as the RIE does: `Content-Length` up to 2 KiB, chunked
-//!   above).
+//! - for events of 64 B, 1 MiB and 6 MiB (the largest Lambda delivers), framed as the RIE does:
+//!   `Content-Length` up to 2 KiB, chunked above.
 //!
 //! By default the whole xtask process (the emulator's threads) and the function are pinned to one
 //! CPU: a Lambda function with up to 1769 MB of memory has at most one vCPU, so an async runtime's
@@ -34,7 +36,7 @@
 //! The figures go to stdout and, for a full run, into the `## Start-up and latency` section of
 //! `size-report.md` (only that section is replaced). `--quick` is for CI, to keep the command from
 //! rotting: a few short runs, and nothing is written unless `--write` is given too. Nothing here
-//! asserts a figure: the targets table says where each program stands.
+//! asserts a figure: the targets tables say where each program stands.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -43,19 +45,20 @@ use std::time::{Duration, Instant};
 use cargo_bootstrap::bench::machine::{CpuTimes, Machine, Others, pin_to_one_cpu};
 use cargo_bootstrap::bench::run::measure;
 use cargo_bootstrap::bench::stats::{Figures, duration, kib, ratio};
-use cargo_bootstrap::bench::{LARGE, Program, SMALL};
+use cargo_bootstrap::bench::{HUGE, LARGE, Program, SMALL};
 
 use super::{Arch, root, run, setup};
 
-const USAGE: &str = "usage: cargo xtask bench [--quick] [--write] [--unpin] [--verbose] [--alloc] [--runs N] [--invocations N] [--large-invocations N]
-  --quick                  2 runs of 30 (64 B) and 3 (1 MiB) warm invocations; writes nothing
+const USAGE: &str = "usage: cargo xtask bench [--quick] [--write] [--unpin] [--verbose] [--alloc] [--runs N] [--invocations N] [--large-invocations N] [--huge-invocations N]
+  --quick                  2 runs of 30 (64 B), 3 (1 MiB) and 2 (6 MiB) warm invocations; writes nothing
   --write                  write size-report.md even with --quick
   --unpin                  do not pin the emulator and the function to one CPU
   --verbose                print every run's figures to stderr
   --alloc                  the JSON-heavy `orders` example on musl's malloc and on mimalloc instead
   --runs N                 runs per program and event size (default 40)
   --invocations N          warm invocations per run with 64 B events (default 500)
-  --large-invocations N    warm invocations per run with 1 MiB events (default 30)";
+  --large-invocations N    warm invocations per run with 1 MiB events (default 30)
+  --huge-invocations N     warm invocations per run with 6 MiB events (default 10)";
 
 /// The heading of the section of `size-report.md` this command owns.
 const SECTION: &str = "## Start-up and latency";
@@ -63,6 +66,20 @@ const SECTION: &str = "## Start-up and latency";
 const STARTUP_TARGET: f64 = 0.5;
 const WARM_TARGET: f64 = 0.3;
 const RSS_TARGET: f64 = 0.3;
+/// Where we must land against the floor (issue #16), per event size: start-up, warm median,
+/// warm p99 (ratios), and peak RSS in every run (KiB).
+const FLOOR_TARGETS: [(&str, FloorTarget); 2] = [
+    ("64 B", FloorTarget { startup: Some(1.10), warm: Some(1.15), p99: None, rss_kib: Some(256) }),
+    ("1 MiB", FloorTarget { startup: None, warm: Some(1.2), p99: Some(1.5), rss_kib: Some(2253) }),
+];
+
+struct FloorTarget {
+    startup: Option<f64>,
+    warm: Option<f64>,
+    p99: Option<f64>,
+    /// At most this much peak RSS in every run (2253 KiB: 2.2 MiB).
+    rss_kib: Option<u64>,
+}
 
 pub fn main(args: &[String]) -> Result<(), String> {
     if super::help_asked(args, USAGE) {
@@ -83,7 +100,9 @@ pub fn main(args: &[String]) -> Result<(), String> {
     let started = Instant::now();
     let cpu_before = CpuTimes::now();
     let mut tables = Vec::new();
-    for (size, invocations) in [(SMALL, config.invocations), (LARGE, config.large_invocations)] {
+    let sizes =
+        [(SMALL, config.invocations), (LARGE, config.large_invocations), (HUGE, config.huge_invocations)];
+    for (size, invocations) in sizes {
         let samples = measure(&programs, size, config.runs, invocations, config.verbose)?;
         tables.push(Table {
             size: size.0,
@@ -119,6 +138,7 @@ pub struct Config {
     pub runs: usize,
     pub invocations: usize,
     pub large_invocations: usize,
+    pub huge_invocations: usize,
     pub pin: bool,
     pub write: bool,
     pub quick: bool,
@@ -137,6 +157,7 @@ impl Config {
             runs: if quick { 2 } else { 40 },
             invocations: if quick { 30 } else { 500 },
             large_invocations: if quick { 3 } else { 30 },
+            huge_invocations: if quick { 2 } else { 10 },
             pin: true,
             write: !quick,
             quick,
@@ -166,6 +187,7 @@ impl Config {
                 "--runs" => config.runs = count()?,
                 "--invocations" => config.invocations = count()?,
                 "--large-invocations" => config.large_invocations = count()?,
+                "--huge-invocations" => config.huge_invocations = count()?,
                 other => return Err(format!("unknown option {other:?}\n{USAGE}")),
             }
         }
@@ -176,13 +198,14 @@ impl Config {
 // ---------------------------------------------------------------------------------------------
 // The programs
 
-/// Builds every program (before pinning, so the builds use every CPU). The async baseline comes
-/// last: the tables give every figure as a ratio to the last program's.
+/// Builds every program (before pinning, so the builds use every CPU). The floor comes first and
+/// the async baseline last: the tables give every figure as a ratio to both.
 fn build_all() -> Result<Vec<Program>, String> {
-    setup(&[Arch::X86_64])?;
+    setup(&[Arch::X86_64, Arch::Arm64])?;
     let triple = Arch::X86_64.triple();
     let target = root().join("target");
     let mut programs = vec![
+        build_floor()?,
         build_example("echo", "echo", &[], None)?,
         build_example("echo (fn main)", "echo_fn_main", &[], None)?,
         build_example(
@@ -212,6 +235,24 @@ fn build_all() -> Result<Vec<Program>, String> {
     );
     programs.push(program("async baseline", build, target_dir.join(triple).join("release/async-baseline"))?);
     Ok(programs)
+}
+
+/// Builds the floor (`bench/floor`) for both arches, so that its aarch64 build cannot rot;
+/// returns the x86_64 one.
+fn build_floor() -> Result<Program, String> {
+    eprintln!("bench: building the floor (bench/floor)");
+    for arch in [Arch::Arm64, Arch::X86_64] {
+        run(super::builds::workspace(&root(), arch)
+            .args(["--quiet", "--locked", "--manifest-path"])
+            .arg(root().join("bench/floor/Cargo.toml"))
+            .arg("--target-dir")
+            .arg(root().join("target/floor")))?;
+    }
+    let triple = Arch::X86_64.triple();
+    let build = format!(
+        "cargo build --release --target {triple} --manifest-path bench/floor/Cargo.toml --target-dir target/floor"
+    );
+    program("floor", build, root().join("target/floor").join(triple).join("release/floor"))
 }
 
 /// Builds one example in the size profile, in `target/DIR` when the features differ from the
@@ -324,21 +365,27 @@ fn render_preamble(out: &mut String, report: &Report) {
          - medians, and p99 by nearest rank (with {} runs the p99 of start-up and cold invocation is the slowest run)\n\
          - peak RSS: `VmHWM` after the last invocation, median of the runs; connections: TCP connections the \
          process opened, per run\n\
-         - events are JSON (`{{\"data\":\"xx…\"}}`), 1 MiB ones chunked as the RIE sends them; the baseline's handler \
-         takes and returns a `serde_json::Value` (lambda_runtime has no raw-bytes handler), ours echo the bytes\n\
-         - (×) is the ratio to the async baseline in the same run\n",
+         - events are JSON (`{{\"data\":\"xx…\"}}`), those over 2 KiB chunked as the RIE sends them (6 MiB is \
+         the largest event Lambda delivers); the baseline's handler takes and returns a `serde_json::Value` \
+         (lambda_runtime has no raw-bytes handler), ours echo the bytes\n\
+         - the floor (`bench/floor`) is a hand-written `#![no_std]` echo on the `libc` crate alone, not on this \
+         crate: one `write` for `GET /next`, `read`s into one buffer that only grows (so it stays faulted in), \
+         a chunked event de-chunked in place, the response head and body in one `writev`; it leaves out \
+         what a runtime must do besides (error reports, limits, host names)\n\
+         - (a× / b×): the ratio to the floor, then to the async baseline, in the same run\n",
         config.runs
     );
 }
 
 fn render_programs(out: &mut String, programs: &[Program]) {
+    let floor = programs.first().map_or(0, |p| p.size);
     let baseline = programs.last().map_or(0, |p| p.size);
     let _ = writeln!(out, "| program | built with | binary size |\n|---|---|---|");
     for program in programs {
         let size = format!(
             "{:.1} KiB ({})",
             program.size as f64 / 1024.0,
-            ratio(program.size as f64, baseline as f64)
+            ratios(program.size as f64, floor as f64, baseline as f64)
         );
         let _ = writeln!(out, "| {} | `{}` | {size} |", program.name, program.build);
     }
@@ -352,12 +399,13 @@ fn render_table(out: &mut String, programs: &[Program], table: &Table) {
         "| program | start-up | start-up p99 | cold invocation | cold p99 | warm round trip | warm p99 | peak RSS | connections |\n\
          |---|---|---|---|---|---|---|---|---|"
     );
-    let Some(base) = table.figures.last() else {
+    let (Some(floor), Some(base)) = (table.figures.first(), table.figures.last()) else {
         return;
     };
     for (program, f) in programs.iter().zip(&table.figures) {
-        let time = |ours: Duration, theirs: Duration| {
-            format!("{} ({})", duration(ours), ratio(ours.as_secs_f64(), theirs.as_secs_f64()))
+        let time = |figure: fn(&Figures) -> Duration| {
+            let secs = |f: &Figures| figure(f).as_secs_f64();
+            format!("{} ({})", duration(figure(f)), ratios(secs(f), secs(floor), secs(base)))
         };
         let connections = match f.connections {
             (a, b) if a == b => a.to_string(),
@@ -367,17 +415,22 @@ fn render_table(out: &mut String, programs: &[Program], table: &Table) {
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} ({}) | {connections} |",
             program.name,
-            time(f.startup.0, base.startup.0),
-            time(f.startup.1, base.startup.1),
-            time(f.cold.0, base.cold.0),
-            time(f.cold.1, base.cold.1),
-            time(f.warm.0, base.warm.0),
-            time(f.warm.1, base.warm.1),
+            time(|f| f.startup.0),
+            time(|f| f.startup.1),
+            time(|f| f.cold.0),
+            time(|f| f.cold.1),
+            time(|f| f.warm.0),
+            time(|f| f.warm.1),
             kib(f.peak_rss_kib),
-            ratio(f.peak_rss_kib as f64, base.peak_rss_kib as f64),
+            ratios(f.peak_rss_kib as f64, floor.peak_rss_kib as f64, base.peak_rss_kib as f64),
         );
     }
     out.push('\n');
+}
+
+/// `a× / b×`: `value` as a ratio to the floor's, then to the baseline's.
+fn ratios(value: f64, floor: f64, baseline: f64) -> String {
+    format!("{} / {}", ratio(value, floor), ratio(value, baseline))
 }
 
 /// Where each of ours stands against the targets (medians against medians).
@@ -393,7 +446,7 @@ fn render_targets(out: &mut String, report: &Report) {
         let Some(base) = table.figures.last() else {
             continue;
         };
-        for (program, f) in report.programs.iter().zip(&table.figures).take(ours) {
+        for (program, f) in report.programs.iter().zip(&table.figures).take(ours).skip(1) {
             // Three decimals here, so that a ratio just over the target does not read as equal to it.
             let check = |ours: f64, theirs: f64, target: f64| {
                 let r = ours / theirs;
@@ -415,6 +468,50 @@ fn render_targets(out: &mut String, report: &Report) {
             );
         }
     }
+    render_floor_targets(out, report);
+}
+
+/// Where each of ours stands against the floor (issue #16): ratios of medians (and of p99s), and
+/// the peak RSS of the largest run; a figure without a target shows its ratio alone.
+fn render_floor_targets(out: &mut String, report: &Report) {
+    let _ = writeln!(
+        out,
+        "\n### Targets against the floor (ratio to the floor in the same run; peak RSS: the largest run)\n\n\
+         | program | events | start-up | warm round trip | warm p99 | peak RSS (largest run) |\n\
+         |---|---|---|---|---|---|"
+    );
+    let ours = report.programs.len().saturating_sub(1);
+    for table in &report.tables {
+        let Some(floor) = table.figures.first() else {
+            continue;
+        };
+        let target = FLOOR_TARGETS.iter().find(|(size, _)| *size == table.size).map(|(_, t)| t);
+        let verdict = |met: bool| if met { "met" } else { "**missed**" };
+        let check = |ours: Duration, theirs: Duration, target: Option<f64>| {
+            let r = ours.as_secs_f64() / theirs.as_secs_f64();
+            match target {
+                Some(t) => format!("{r:.3}× ≤ {t}× {}", verdict(r <= t)),
+                None => format!("{r:.3}×"),
+            }
+        };
+        for (program, f) in report.programs.iter().zip(&table.figures).take(ours).skip(1) {
+            let rss = match target.and_then(|t| t.rss_kib) {
+                Some(t) => {
+                    format!("{} ≤ {} {}", kib(f.peak_rss_max_kib), kib(t), verdict(f.peak_rss_max_kib <= t))
+                }
+                None => kib(f.peak_rss_max_kib),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {rss} |",
+                program.name,
+                table.size,
+                check(f.startup.0, floor.startup.0, target.and_then(|t| t.startup)),
+                check(f.warm.0, floor.warm.0, target.and_then(|t| t.warm)),
+                check(f.warm.1, floor.warm.1, target.and_then(|t| t.p99)),
+            );
+        }
+    }
 }
 
 #[cfg(test)]
@@ -429,6 +526,7 @@ mod tests {
         assert!(Config::parse(&args("--quick --write")).unwrap().write);
         let full = Config::parse(&args("--unpin --runs 3")).unwrap();
         assert!(full.write && !full.pin && full.runs == 3 && full.invocations == 500);
+        assert_eq!((quick.huge_invocations, full.huge_invocations), (2, 10));
         assert_eq!(full.command, "cargo xtask bench --unpin --runs 3");
         assert!(Config::parse(&args("--runs 0")).is_err());
         assert!(Config::parse(&args("--runs")).is_err());

@@ -13,8 +13,8 @@
 //!   median and p99 over every warm invocation of every run;
 //! - peak RSS: `VmHWM` of `/proc/PID/status`, read after the last invocation, before the kill;
 //! - connections: TCP connections the emulator accepted from the process;
-//! - for events of 64 B and 1 MiB (framed as the RIE does: `Content-Length` up to 2 KiB,
-//!   chunked above).
+//! - for events of 64 B and 1 MiB, and 6 MiB in `cargo xtask bench` (framed as the RIE does:
+//!   `Content-Length` up to 2 KiB, chunked above).
 //!
 //! By default this process (the emulator's threads) and the function are pinned to one CPU: a
 //! Lambda function with up to 1769 MB of memory has at most one vCPU, so an async runtime's
@@ -36,6 +36,8 @@ use std::path::{Path, PathBuf};
 /// The event sizes measured: (label, bytes).
 pub const SMALL: (&str, usize) = ("64 B", 64);
 pub const LARGE: (&str, usize) = ("1 MiB", 1 << 20);
+/// The largest event Lambda delivers (its limit is 6 MiB for a synchronous invocation).
+pub const HUGE: (&str, usize) = ("6 MiB", 6 << 20);
 
 /// One program under test.
 pub struct Program {

@@ -11,6 +11,8 @@ pub struct Figures {
     pub warm: (Duration, Duration),
     /// Median over the runs.
     pub peak_rss_kib: u64,
+    /// The largest of the runs.
+    pub peak_rss_max_kib: u64,
     /// The fewest and the most connections in one run.
     pub connections: (usize, usize),
 }
@@ -29,6 +31,7 @@ impl Figures {
             cold: spread(samples.iter().map(|s| s.cold).collect()),
             warm: spread(samples.iter().flat_map(|s| s.warm.iter().copied()).collect()),
             peak_rss_kib: percentile(&rss, 0.5),
+            peak_rss_max_kib: rss.last().copied().unwrap_or(0),
             connections: (connections.clone().min().unwrap_or(0), connections.max().unwrap_or(0)),
         }
     }
