@@ -178,6 +178,8 @@ const FEATURE_SETS: &[&[&str]] = &[
     &["--features", "stream"],
     &["--no-default-features", "--features", "stream"],
     &["--features", "stream,ureq"],
+    &["--features", "concurrency"],
+    &["--no-default-features", "--features", "concurrency"],
     &["--all-features"],
 ];
 
