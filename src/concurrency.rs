@@ -21,9 +21,12 @@
 //! [`stream::handler`](crate::stream)) and is `Send`. The factory is called once per worker, with
 //! the worker's index (0, 1, …), on the calling thread, before any thread starts or any
 //! connection opens: per-worker state (a buffer, a cache, a client) needs no lock, and an init
-//! failure in the factory happens before Lambda saw a worker. A handler shared by every worker
-//! is a factory that lends it: `concurrency::run(|_| &handler)` with `handler: Fn(...) + Sync`
-//! (the pool's threads are scoped, so `handler` may live on `main`'s stack).
+//! failure in the factory happens before Lambda saw a worker. Each handler is `'static`, as for
+//! `std::thread::spawn` (the workers outlive every stack frame but `main`'s): share state through
+//! an `Arc` or a `static`. A handler shared by every worker is a factory that lends a `'static`
+//! one: `concurrency::run(move |_| handler)` with `handler: &'static (impl Fn(...) + Sync)`
+//! (a `static`, or `Box::leak`), or `move |_| f` for a closure that captures nothing (it is
+//! `Copy`).
 //!
 //! **The workers.** With `AWS_LAMBDA_MAX_CONCURRENCY` absent, empty, 0 or 1 (or without this
 //! feature) nothing changes: one loop on the calling thread, no thread created, and
@@ -35,8 +38,7 @@
 //!
 //! **Trace ids.** With more than one worker `_X_AMZN_TRACE_ID` is removed at start and never set:
 //! one process environment cannot hold N trace ids, and setting it while other threads read it
-//! is a data race. Each invocation's trace id is in its [`Context`]
-//! (`xray_trace_id`).
+//! is a data race. Each invocation's trace id is in its [`Context`] (`xray_trace_id`).
 //!
 //! **Stacks.** Worker threads get [`DEFAULT_STACK_SIZE`] (256 KiB) unless [`Workers::stack_size`]
 //! says otherwise; worker 0 keeps the main thread's stack. A stack is reserved address space:
@@ -44,7 +46,11 @@
 //! pages), its buffers and a socket, not its stack size. 256 KiB is an eighth of std's 2 MiB
 //! default and twice musl's 128 KiB: room for serde_json's recursion limit (128 levels) and for
 //! deep handlers; a handler that recurses deeper asks for more, one that must stay tiny for
-//! less.
+//! less. The threads are the C library's (`pthread_create`), not `std::thread`'s, whose spawn
+//! costs about 20 KB of code (names, spawn hooks, join packets, a signal stack per thread) that
+//! a worker which never returns does not use. Everything of std works on them
+//! (`std::thread::current()` is unnamed); a stack overflow ends in a plain `SIGSEGV` on the
+//! C library's guard page, without std's "has overflowed its stack" line.
 //!
 //! | what happens | outcome |
 //! |---|---|
@@ -102,15 +108,12 @@ impl Workers {
     pub fn run<F, M, H>(self, mut factory: F) -> !
     where
         F: FnMut(usize) -> H,
-        H: Handler<M> + Send,
+        H: Handler<M> + Send + 'static,
     {
         let config = crate::config();
+        let _ = CONFIG.set(config);
         let n = config.max_concurrency.max(1) as usize;
-        if n == 1 {
-            let mut handler = factory(0);
-            crate::serve(&mut |event, ctx, out| handler.call(event, ctx, out))
-        }
-        let mut handlers: Vec<Worker<'_>> = Vec::with_capacity(n);
+        let mut handlers: Vec<Worker> = Vec::with_capacity(n);
         for i in 0..n {
             let mut handler = factory(i);
             handlers.push(Box::new(move |event: &mut Vec<u8>, ctx: &Context, out: &mut Sink| {
@@ -126,48 +129,41 @@ impl Workers {
 pub fn run<F, M, H>(factory: F) -> !
 where
     F: FnMut(usize) -> H,
-    H: Handler<M> + Send,
+    H: Handler<M> + Send + 'static,
 {
     Workers::new().run(factory)
 }
 
 /// One worker's handler, erased: the pool's code exists once however many handler types use it.
-type Worker<'a> = Box<dyn FnMut(&mut Vec<u8>, &Context, &mut Sink) -> Result<(), Error> + Send + 'a>;
+type Worker = Box<dyn FnMut(&mut Vec<u8>, &Context, &mut Sink) -> Result<(), Error> + Send>;
 
-/// Starts the pool: every worker but the first on a thread of its own, the first on this one.
-/// The one place the pool begins (a shutdown hook that must see every worker starts here too).
-fn start(config: &'static Config, stack_size: usize, handlers: Vec<Worker<'_>>) -> ! {
+/// Starts the pool: every worker but the first on a thread of its own, the first on this one;
+/// one worker is [`crate::run`]'s loop, no thread. The one place the pool begins (a shutdown hook
+/// that must see every worker starts here too).
+fn start(config: &'static Config, stack_size: usize, mut handlers: Vec<Worker>) -> ! {
+    let rest = handlers.split_off(1.min(handlers.len()));
+    let Some(mut first) = handlers.pop() else { sys::exit(1) };
+    if rest.is_empty() {
+        crate::serve(&mut *first)
+    }
     #[cfg(panic = "abort")]
     crate::panic::install(crate::report_panic);
     // Before any thread runs: nothing else reads the environment yet.
     sys::set_trace_env(None, &mut Vec::new());
-    let mut handlers = handlers.into_iter();
-    let Some(mut first) = handlers.next() else { sys::exit(1) };
-    std::thread::scope(|scope| {
-        let mut started = 1u64;
-        for mut handler in handlers {
-            let spawned = std::thread::Builder::new()
-                .stack_size(stack_size)
-                .spawn_scoped(scope, move || serve(config, &mut *handler));
-            match spawned {
-                Ok(_) => started += 1,
-                Err(e) => {
-                    let mut count = Vec::new();
-                    protocol::push_decimal(&mut count, started);
-                    let why = e.raw_os_error().map_or("no thread", |errno| sys::Errno(errno).describe());
-                    sys::log(&[
-                        b"cannot start a worker thread (",
-                        why.as_bytes(),
-                        b"); serving with ",
-                        &count,
-                        b" workers",
-                    ]);
-                    break;
-                }
+    let mut started = 1u64;
+    for mut handler in rest {
+        match sys::spawn_thread(stack_size, Box::new(move || serve(config, &mut *handler))) {
+            Ok(()) => started += 1,
+            Err(errno) => {
+                let mut count = Vec::new();
+                protocol::push_decimal(&mut count, started);
+                let why = errno.describe().as_bytes();
+                sys::log(&[b"cannot start a worker thread (", why, b"); serving with ", &count, b" workers"]);
+                break;
             }
         }
-        serve(config, &mut *first)
-    })
+    }
+    serve(config, &mut *first)
 }
 
 /// One worker's loop, until the Runtime API says stop; then the process exits.
@@ -177,14 +173,23 @@ fn serve(config: &'static Config, handler: crate::handler::DynHandler<'_>) -> ! 
     crate::exit(stop, rt.last_answer())
 }
 
-/// Lets one thread on to exit; any other waits here until the process ends.
+/// The configuration the pool read, for whatever reads it again (`crate::config`).
+pub(crate) static CONFIG: std::sync::OnceLock<&'static Config> = std::sync::OnceLock::new();
+
+/// Lets one thread on to exit (again and again: `report_init_error` claims before its post, then
+/// exits); any other waits here until the process ends.
 pub(crate) fn claim_exit() {
     static EXITING: AtomicBool = AtomicBool::new(false);
-    if EXITING.swap(true, Ordering::AcqRel) {
-        loop {
-            std::thread::park();
-        }
+    std::thread_local! {
+        static CLAIMED: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
     }
+    if CLAIMED.get() {
+        return;
+    }
+    if EXITING.swap(true, Ordering::AcqRel) {
+        sys::wait_forever();
+    }
+    CLAIMED.set(true);
 }
 
 /// `AWS_LAMBDA_MAX_CONCURRENCY` as a worker count: absent, empty or 0 → 1; garbage → 1 with one

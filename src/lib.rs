@@ -141,18 +141,12 @@ pub(crate) fn serve(handler: DynHandler<'_>) -> ! {
 /// The function's environment, read once for the life of the process; exits if there is no
 /// Runtime API to talk to.
 fn config() -> &'static Config {
-    // With worker pools, a factory may report an init error after the pool read the environment:
-    // it is read once all the same (its garbage lines said once).
+    // A worker pool reads it first and keeps it: a factory's init error, or one worker's loop,
+    // reads no environment again (nor says its garbage twice).
     #[cfg(feature = "concurrency")]
-    {
-        static CONFIG: std::sync::OnceLock<&'static Config> = std::sync::OnceLock::new();
-        CONFIG.get_or_init(read_config)
+    if let Some(config) = concurrency::CONFIG.get() {
+        return config;
     }
-    #[cfg(not(feature = "concurrency"))]
-    read_config()
-}
-
-fn read_config() -> &'static Config {
     match Config::from_env() {
         Ok(config) => alloc::boxed::Box::leak(alloc::boxed::Box::new(config)),
         Err(e) => exit(Stop::Config(e), &[]),
@@ -163,21 +157,10 @@ fn read_config() -> &'static Config {
 /// status says it), then exit status 1, as Lambda expects. With several workers, the first to
 /// get here exits and the others wait for the end: one line, one status.
 pub(crate) fn exit(stop: Stop, answer: &[u8]) -> ! {
-    claim_exit();
-    leave(stop, answer)
-}
-
-/// [`exit`] once the exit is claimed.
-fn leave(stop: Stop, answer: &[u8]) -> ! {
-    stop.log(answer);
-    sys::exit(1)
-}
-
-/// Makes this thread the one that ends the process (feature `concurrency`; without it there is
-/// only one thread): a later caller waits here until the process ends.
-fn claim_exit() {
     #[cfg(feature = "concurrency")]
     concurrency::claim_exit();
+    stop.log(answer);
+    sys::exit(1)
 }
 
 /// The panic hook's report of the invocation in flight; a failure to report ends the process
@@ -252,11 +235,11 @@ pub fn __run_from_c_main<M, H: Handler<M>>(handler: H) -> ! {
 /// With several workers (feature `concurrency`) the first call reports and exits; a call on
 /// another worker meanwhile waits for the process to end, so Lambda hears of one init error.
 pub fn report_init_error(error: Error) -> ! {
-    let config = config();
-    claim_exit();
-    let mut rt = Runtime::new(config);
+    #[cfg(feature = "concurrency")]
+    concurrency::claim_exit();
+    let mut rt = Runtime::new(config());
     let stop = rt.report_init_error(&error);
-    leave(stop, rt.last_answer())
+    exit(stop, rt.last_answer())
 }
 
 /// Aborts the process: what a `#![no_std]` bootstrap's `#[panic_handler]` can call.

@@ -160,7 +160,9 @@ fn abort_reports_its_own(arch: Arch) {
         "the abort ends the process: {:?}",
         outcome.status
     );
-    let posts = emu.posts();
+    // Each held post is recorded by its own connection thread once released, the process's end
+    // notwithstanding: wait for all four.
+    let posts = emu.wait_posts(4, LIMIT);
     let errors: Vec<_> = posts.iter().filter(|p| matches!(p.kind, Kind::Error(_))).collect();
     assert_eq!(errors.len(), 1, "{posts:#?}");
     assert_eq!(errors[0].request_id(), Some(panicking.as_str()));

@@ -71,12 +71,15 @@ fn examples_dir(arch: Arch, profile: &'static str, features: Option<&str>) -> Pa
 
 /// Example `name` alone for `arch` in cargo profile `profile`, built with the run's `LB_FEATURES`
 /// plus `extra` (one example's build instead of every example's, for a feature only it uses).
+/// Without `LB_FEATURES` it goes to the main target directory: only this example is built with
+/// `extra` there, and it shares the dependencies already built for the others.
 pub fn one_example(arch: Arch, profile: &'static str, extra: &str, name: &str) -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let run = features();
     let all = if run.is_empty() { extra.to_string() } else { format!("{run},{extra}") };
     let variant = all.replace(',', "-");
-    let target_dir = root.join("target/variants").join(&variant);
+    let target_dir =
+        if run.is_empty() { root.join("target") } else { root.join("target/variants").join(&variant) };
     let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
     if built.get_or_insert_with(HashSet::new).insert((arch, profile, format!("{variant} {name}"))) {
         let mut cmd = Command::new(env!("CARGO"));
