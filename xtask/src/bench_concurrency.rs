@@ -248,10 +248,10 @@ fn render(config: &Config, programs: &[Program], cells: &[Cell], runs: usize, el
     let quick = if config.quick { " A `--quick` run: too short for figures to rely on." } else { "" };
     let _ = writeln!(
         out,
-        "Measured by `{} --concurrency` (the run took {:.0} s), never typed in.{quick} Each process runs with \
+        "Measured by `{}` (the run took {:.0} s), never typed in.{quick} Each process runs with \
          `AWS_LAMBDA_MAX_CONCURRENCY=N` and is kept at N invocations in flight (each answer makes the driver push \
          the next event); the first N answers are not measured. {runs} run(s) per program and line, alternating.\n",
-        config.command.trim_end_matches(" --concurrency"),
+        config.command,
         elapsed.as_secs_f64()
     );
     let _ = writeln!(
