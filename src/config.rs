@@ -33,6 +33,11 @@ pub struct Config {
     pub initialization_type: String,
     /// `_HANDLER`, the handler string from the function's configuration (may be empty).
     pub handler: String,
+    /// `AWS_LAMBDA_MAX_CONCURRENCY` (feature `concurrency`): how many invocations Lambda Managed
+    /// Instances may hand this environment at once. Absent, empty or 0 is 1; garbage is 1 with a
+    /// stderr line; above [`MAX_CONCURRENCY`](crate::concurrency::MAX_CONCURRENCY), that.
+    #[cfg(feature = "concurrency")]
+    pub max_concurrency: u32,
 }
 
 /// Why the configuration could not be read ([`Config::from_env`]).
@@ -62,6 +67,8 @@ pub(crate) static EMPTY: Config = Config {
     region: String::new(),
     initialization_type: String::new(),
     handler: String::new(),
+    #[cfg(feature = "concurrency")]
+    max_concurrency: 1,
 };
 
 impl Config {
@@ -85,6 +92,8 @@ impl Config {
             region,
             initialization_type: var(c"AWS_LAMBDA_INITIALIZATION_TYPE"),
             handler: var(c"_HANDLER"),
+            #[cfg(feature = "concurrency")]
+            max_concurrency: crate::concurrency::max_concurrency(&var(c"AWS_LAMBDA_MAX_CONCURRENCY")),
         })
     }
 }

@@ -76,6 +76,8 @@
 extern crate alloc;
 
 mod allocator;
+#[cfg(feature = "concurrency")]
+pub mod concurrency;
 mod config;
 mod context;
 mod endpoint;
@@ -127,7 +129,7 @@ pub fn run<M, H: Handler<M>>(mut handler: H) -> ! {
 }
 
 /// [`run`] without its generics: one loop on this thread, `_X_AMZN_TRACE_ID` set per event.
-fn serve(handler: DynHandler<'_>) -> ! {
+pub(crate) fn serve(handler: DynHandler<'_>) -> ! {
     let mut rt = Runtime::new(config());
     rt.set_trace_env(true);
     #[cfg(all(feature = "std", panic = "abort"))]
@@ -139,6 +141,12 @@ fn serve(handler: DynHandler<'_>) -> ! {
 /// The function's environment, read once for the life of the process; exits if there is no
 /// Runtime API to talk to.
 fn config() -> &'static Config {
+    // A worker pool reads it first and keeps it: a factory's init error, or one worker's loop,
+    // reads no environment again (nor says its garbage twice).
+    #[cfg(feature = "concurrency")]
+    if let Some(config) = concurrency::CONFIG.get() {
+        return config;
+    }
     match Config::from_env() {
         Ok(config) => alloc::boxed::Box::leak(alloc::boxed::Box::new(config)),
         Err(e) => exit(Stop::Config(e), &[]),
@@ -146,8 +154,11 @@ fn config() -> &'static Config {
 }
 
 /// The one way out: the line that says why (quoting `answer`, the last answer's body, where the
-/// status says it), then exit status 1, as Lambda expects.
-fn exit(stop: Stop, answer: &[u8]) -> ! {
+/// status says it), then exit status 1, as Lambda expects. With several workers, the first to
+/// get here exits and the others wait for the end: one line, one status.
+pub(crate) fn exit(stop: Stop, answer: &[u8]) -> ! {
+    #[cfg(feature = "concurrency")]
+    concurrency::claim_exit();
     stop.log(answer);
     sys::exit(1)
 }
@@ -155,7 +166,12 @@ fn exit(stop: Stop, answer: &[u8]) -> ! {
 /// The panic hook's report of the invocation in flight; a failure to report ends the process
 /// at once, as any [`Stop`] does.
 #[cfg(all(feature = "std", panic = "abort"))]
-fn report_panic(config: &'static Config, request_id: &str, invocation_id: Option<&str>, error: &Error) {
+pub(crate) fn report_panic(
+    config: &'static Config,
+    request_id: &str,
+    invocation_id: Option<&str>,
+    error: &Error,
+) {
     let mut rt = Runtime::new(config);
     if let Err(stop) = rt.report_error_for(request_id, invocation_id, error) {
         exit(stop, rt.last_answer())
@@ -215,7 +231,12 @@ pub fn __run_from_c_main<M, H: Handler<M>>(handler: H) -> ! {
 ///     lambda_bootstrap::report_init_error(lambda_bootstrap::Error::msg("TABLE_NAME is not set"))
 /// });
 /// ```
+///
+/// With several workers (feature `concurrency`) the first call reports and exits; a call on
+/// another worker meanwhile waits for the process to end, so Lambda hears of one init error.
 pub fn report_init_error(error: Error) -> ! {
+    #[cfg(feature = "concurrency")]
+    concurrency::claim_exit();
     let mut rt = Runtime::new(config());
     let stop = rt.report_init_error(&error);
     exit(stop, rt.last_answer())

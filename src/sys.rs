@@ -353,6 +353,59 @@ pub fn abort() -> ! {
     unsafe { libc::abort() }
 }
 
+/// A thread's work: runs once, on the thread (feature `concurrency`).
+#[cfg(feature = "concurrency")]
+pub type ThreadMain = alloc::boxed::Box<dyn FnOnce() + Send + 'static>;
+
+/// Starts a detached thread with a stack of `stack_size` bytes (at least the C library's
+/// minimum) that runs `main`. Not `std::thread`: its spawn brings thread names, spawn hooks, a
+/// join packet and a signal stack per thread (about 20 KB of code), none of which a worker that
+/// never returns uses. A panic that would leave `main` aborts the process (it cannot unwind
+/// through the C start routine).
+#[cfg(feature = "concurrency")]
+pub fn spawn_thread(stack_size: usize, main: ThreadMain) -> Result<(), Errno> {
+    extern "C" fn start(arg: *mut c_void) -> *mut c_void {
+        // SAFETY: `arg` is the box `spawn_thread` leaked for this thread alone, handed over once.
+        let main = unsafe { alloc::boxed::Box::from_raw(arg.cast::<ThreadMain>()) };
+        main();
+        core::ptr::null_mut()
+    }
+    let arg = alloc::boxed::Box::into_raw(alloc::boxed::Box::new(main));
+    // SAFETY: `attr` is initialised by pthread_attr_init before any other use and destroyed
+    // after pthread_create copied it; `thread` is written by pthread_create; `start` has the
+    // signature pthread_create expects, and `arg` stays valid until the thread takes it (or is
+    // taken back here if no thread started).
+    unsafe {
+        let mut attr: libc::pthread_attr_t = core::mem::zeroed();
+        let mut rc = libc::pthread_attr_init(&mut attr);
+        if rc == 0 {
+            rc = libc::pthread_attr_setstacksize(&mut attr, stack_size.max(libc::PTHREAD_STACK_MIN));
+        }
+        if rc == 0 {
+            rc = libc::pthread_attr_setdetachstate(&mut attr, libc::PTHREAD_CREATE_DETACHED);
+        }
+        if rc == 0 {
+            let mut thread: libc::pthread_t = core::mem::zeroed();
+            rc = libc::pthread_create(&mut thread, &attr, start, arg.cast());
+        }
+        libc::pthread_attr_destroy(&mut attr);
+        if rc != 0 {
+            drop(alloc::boxed::Box::from_raw(arg));
+            return Err(Errno(rc));
+        }
+    }
+    Ok(())
+}
+
+/// Blocks this thread until the process ends (another thread is exiting it).
+#[cfg(feature = "concurrency")]
+pub fn wait_forever() -> ! {
+    loop {
+        // SAFETY: pause(2) takes no arguments; it returns only after a caught signal.
+        unsafe { libc::pause() };
+    }
+}
+
 // Without std nothing else asks the linker for the C library; a static musl build finds the
 // self-contained libc.a that rustup ships with the target.
 #[cfg(not(feature = "std"))]

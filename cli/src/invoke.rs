@@ -138,6 +138,57 @@ pub fn run(binary: &Path, arch: Arch, env: &[(String, String)], events: Vec<Vec<
     }
 }
 
+/// Runs `binary` on the local emulator with `AWS_LAMBDA_MAX_CONCURRENCY=concurrency` and hands it
+/// `events` all at once (repeated up to `concurrency` events when fewer are given), as Lambda
+/// Managed Instances does; prints each answer in the order it came, with its request id and how
+/// long the invocation took, then how many were answered in how long.
+pub fn run_concurrent(
+    binary: &Path,
+    arch: Arch,
+    env: &[(String, String)],
+    events: Vec<Vec<u8>>,
+    concurrency: usize,
+) -> Result<(), String> {
+    let size = std::fs::metadata(binary).map_err(|e| format!("{}: {e}", binary.display()))?.len();
+    setup::setup(&[arch])?;
+    let mut argv: Vec<OsString> = Vec::new();
+    if arch.emulated() {
+        argv.push(setup::qemu().ok_or("no qemu-aarch64 on PATH")?.into());
+    }
+    argv.push(binary.into());
+    let env: Vec<(OsString, OsString)> = env.iter().map(|(k, v)| (k.into(), v.into())).collect();
+    let count = events.len().max(concurrency);
+    let events: Vec<Vec<u8>> = events.iter().cycle().take(count).cloned().collect();
+    let started = std::time::Instant::now();
+    let run = lambda_emulator::invoke_concurrent(&argv, &env, events, concurrency, Duration::from_secs(30));
+    let elapsed = started.elapsed();
+    eprintln!("{} ({}, {size} bytes), {concurrency} at once", shown(binary).display(), arch.triple());
+    let mut failed = false;
+    for invocation in &run.invocations {
+        let id = match &invocation.kind {
+            lambda_emulator::Kind::Response(id) | lambda_emulator::Kind::Error(id) => id.as_str(),
+            _ => "init",
+        };
+        if invocation.is_error() {
+            failed = true;
+            let error_type = invocation.error_type.as_deref().unwrap_or("no error type");
+            println!("{id} error ({error_type}): {}", invocation.body_str());
+        } else {
+            println!("{id} {}", invocation.body_str());
+        }
+        eprintln!("  {id}: {:.2?}", invocation.invocation);
+    }
+    eprintln!(
+        "  {} of {count} answered in {elapsed:.2?} (emulator and process start included)",
+        run.invocations.len()
+    );
+    match run.failure {
+        Some(failure) => Err(failure),
+        None if failed => Err("the function returned an error".into()),
+        None => Ok(()),
+    }
+}
+
 /// A base64 trailer as text (lossy), or what it was when it is not base64.
 fn decode_base64(text: &str) -> String {
     use base64::Engine;

@@ -293,6 +293,7 @@ impl Connection {
 
     /// `POST /invocation/{id}/response` and `/error`.
     fn post_result(&self, request: Request, id: &str) -> Then {
+        self.shared.hold_result(self.conn, id);
         let opts = &self.shared.opts;
         let is_response = matches!(request.kind, Kind::Response(_));
         let mut state = self.shared.lock();

@@ -249,3 +249,88 @@ fn nth_result(emulator: &Emulator, index: usize) -> Option<Request> {
         .filter(|r| matches!(r.kind, Kind::Response(_) | Kind::Error(_) | Kind::InitError))
         .nth(index)
 }
+
+/// Like [`invoke_all`], but the events are all queued before the process starts, with
+/// `AWS_LAMBDA_MAX_CONCURRENCY` set to `concurrency` (unless `env` sets it): a process that runs
+/// that many workers serves them at once, as on Lambda Managed Instances. Waits up to `timeout`
+/// in all for every event to be answered; the invocations are in the order their answers came.
+/// Stops at an `/init/error`.
+pub fn invoke_concurrent(
+    bootstrap: &[OsString],
+    env: &[(OsString, OsString)],
+    events: Vec<Vec<u8>>,
+    concurrency: usize,
+    timeout: Duration,
+) -> Run {
+    let mut done = Vec::new();
+    let failure = concurrent_into(&mut done, bootstrap, env, events, concurrency, timeout).err();
+    Run { invocations: done, failure }
+}
+
+/// The body of [`invoke_concurrent`].
+fn concurrent_into(
+    done: &mut Vec<Invocation>,
+    bootstrap: &[OsString],
+    env: &[(OsString, OsString)],
+    events: Vec<Vec<u8>>,
+    concurrency: usize,
+    timeout: Duration,
+) -> Result<(), String> {
+    let (program, args) = bootstrap.split_first().ok_or("no bootstrap given")?;
+    let emulator = Emulator::try_start_with(Options::default())
+        .map_err(|e| format!("cannot start the emulator: {e}"))?;
+    let count = events.len();
+    for event in events {
+        emulator.push(Event::new(event));
+    }
+    let mut command = emulator.command(program);
+    command.args(args).stderr(Stdio::inherit());
+    command.env("AWS_LAMBDA_MAX_CONCURRENCY", concurrency.to_string());
+    for (key, value) in env.iter().filter(|(key, _)| key != "AWS_LAMBDA_RUNTIME_API") {
+        command.env(key, value);
+    }
+    match std::io::stderr().as_fd().try_clone_to_owned() {
+        Ok(fd) => command.stdout(Stdio::from(fd)),
+        Err(_) => command.stdout(Stdio::inherit()),
+    };
+    let spawned = Instant::now();
+    let mut process =
+        emulator.try_spawn(command).map_err(|e| format!("cannot run {}: {e}", program.to_string_lossy()))?;
+    let deadline = crate::deadline(spawned, timeout);
+    let (results, outcome) = loop {
+        let results: Vec<Request> = emulator
+            .posts()
+            .into_iter()
+            .filter(|r| matches!(r.kind, Kind::Response(_) | Kind::Error(_) | Kind::InitError))
+            .collect();
+        if results.len() >= count || results.iter().any(|r| r.kind == Kind::InitError) {
+            break (results, Ok(()));
+        }
+        if let Some(status) = process.try_wait() {
+            let message =
+                format!("the bootstrap exited ({status}) with {} of {count} events answered", results.len());
+            break (results, Err(message));
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            let message = format!("{} of {count} events answered within {timeout:?}", results.len());
+            break (results, Err(message));
+        }
+        emulator.wait_change((deadline - now).min(Duration::from_millis(20)));
+    };
+    let first_next = emulator.requests().iter().find(|r| r.kind == Kind::Next).map(|r| r.at);
+    for post in results {
+        let served = post.request_id().and_then(|id| emulator.served_at(id));
+        done.push(Invocation {
+            error_type: post.header(ERROR_TYPE).map(str::to_owned),
+            streamed: post.header("lambda-runtime-function-response-mode") == Some("streaming"),
+            error_body: post.trailer("lambda-runtime-function-error-body").map(str::to_owned),
+            startup: first_next.unwrap_or(post.at).saturating_duration_since(spawned),
+            invocation: served.map_or(Duration::ZERO, |at| post.at.saturating_duration_since(at)),
+            kind: post.kind,
+            body: post.body,
+        });
+    }
+    process.kill();
+    outcome
+}

@@ -20,7 +20,13 @@
 //!
 //! Unlike the classic RIE, two concurrent `/next` requests get different events (the
 //! second waits for the next push, as in LMI mode), and a `/next` whose client went
-//! away while waiting does not take an event.
+//! away while waiting does not take an event. So it serves a worker pool as the Managed
+//! Instances Runtime API does: each connection's `/next` blocks until an event is there,
+//! no event is handed out twice, any number of invocations are in flight at once, and
+//! each post is matched to its invocation by the request id in its path.
+//! [`Emulator::hold_results`] keeps result posts unanswered until released, so a test can
+//! see N invocations in flight at once ([`Emulator::wait_held`]); [`invoke_concurrent`]
+//! hands a process N events at once.
 //!
 //! Every request is recorded ([`Emulator::requests`]) with the status it was answered,
 //! *before* the answer is written. [`Emulator::served_at`], [`Emulator::writing_at`]
@@ -68,7 +74,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use event::{AUTO_CONTENT_LENGTH_MAX, DEFAULT_ARN, Event, EventFraming, Fault, Framing};
-pub use invoke::{Invocation, Run, invoke_all, invoke_once};
+pub use invoke::{Invocation, Run, invoke_all, invoke_concurrent, invoke_once};
 pub use process::{Outcome, Process};
 
 use state::Shared;
@@ -300,6 +306,37 @@ impl Emulator {
     pub fn push(&self, event: Event) {
         self.shared.lock().queue.push_back(event);
         self.shared.notify();
+    }
+
+    /// From now on, `/response` and `/error` posts wait unanswered (and unrecorded) once their
+    /// body is read, until [`Emulator::release_results`]: how a test holds several invocations
+    /// in flight at once and proves it ([`Emulator::wait_held`]) without timing anything.
+    pub fn hold_results(&self) {
+        self.shared.lock().hold = true;
+        self.shared.notify();
+    }
+
+    /// Answers the held result posts (each as it would have been) and stops holding.
+    pub fn release_results(&self) {
+        self.shared.lock().hold = false;
+        self.shared.notify();
+    }
+
+    /// Block until at least `n` result posts are held at once, then return them as
+    /// (connection, request id) in arrival order; `None` after `timeout`.
+    pub fn wait_held(&self, n: usize, timeout: Duration) -> Option<Vec<(usize, String)>> {
+        let deadline = deadline(Instant::now(), timeout);
+        let mut state = self.shared.lock();
+        loop {
+            if state.held.len() >= n {
+                return Some(state.held.clone());
+            }
+            let now = Instant::now();
+            if now >= deadline || state.shutdown {
+                return None;
+            }
+            state = self.shared.wait(state, deadline - now);
+        }
     }
 
     /// Events still queued.

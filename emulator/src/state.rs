@@ -49,6 +49,10 @@ pub(crate) struct State {
     /// Every data chunk of a chunked request body, as it arrived (before its request is
     /// complete and recorded).
     pub live_chunks: Vec<Vec<u8>>,
+    /// Result posts wait unanswered while this is set ([`Emulator::hold_results`](crate::Emulator::hold_results)).
+    pub hold: bool,
+    /// The result posts waiting now: (connection, request id), in arrival order.
+    pub held: Vec<(usize, String)>,
 }
 
 /// The server's memory of one served invocation.
@@ -155,6 +159,23 @@ impl Shared {
         if let Some(invocation) = self.lock().invocations.get_mut(request_id) {
             invocation.writing_at = Some(Instant::now());
         }
+    }
+
+    /// A result post for `request_id` arrived on `conn`: while results are held, wait (counted
+    /// in `held`) until they are released or the emulator shuts down.
+    pub fn hold_result(&self, conn: usize, request_id: &str) {
+        let mut state = self.lock();
+        if !state.hold {
+            return;
+        }
+        state.held.push((conn, request_id.to_owned()));
+        self.notify();
+        while state.hold && !state.shutdown {
+            state = self.wait(state, POLL);
+        }
+        state.held.retain(|(c, _)| *c != conn);
+        drop(state);
+        self.notify();
     }
 
     /// Forget a connection (drops the clone kept for shutdown).

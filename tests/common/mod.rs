@@ -69,6 +69,35 @@ fn examples_dir(arch: Arch, profile: &'static str, features: Option<&str>) -> Pa
     target_dir.join(arch.triple()).join(profile).join("examples")
 }
 
+/// Example `name` alone for `arch` in cargo profile `profile`, built with the run's `LB_FEATURES`
+/// plus `extra` (one example's build instead of every example's, for a feature only it uses).
+/// Without `LB_FEATURES` it goes to the main target directory: only this example is built with
+/// `extra` there, and it shares the dependencies already built for the others.
+pub fn one_example(arch: Arch, profile: &'static str, extra: &str, name: &str) -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let run = features();
+    let all = if run.is_empty() { extra.to_string() } else { format!("{run},{extra}") };
+    let variant = all.replace(',', "-");
+    let target_dir =
+        if run.is_empty() { root.join("target") } else { root.join("target/variants").join(&variant) };
+    let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
+    if built.get_or_insert_with(HashSet::new).insert((arch, profile, format!("{variant} {name}"))) {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["build", "--quiet", "--example", name, "--profile", profile, "--target", arch.triple()]);
+        let status = cmd
+            .args(["--features", &all])
+            .arg("--target-dir")
+            .arg(&target_dir)
+            .current_dir(&root)
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building {name} for {arch:?} failed (run `cargo xtask setup`)");
+    }
+    let path = target_dir.join(arch.triple()).join(profile).join("examples").join(name);
+    assert!(path.is_file(), "{} is missing", path.display());
+    path
+}
+
 /// The static, stripped example binary `name` for `arch` in cargo profile `profile`
 /// (`release` = the size profile with `panic = "abort"`, `unwind` = the same with unwinding),
 /// with the run's `LB_FEATURES`.

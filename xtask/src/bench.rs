@@ -49,12 +49,14 @@ use cargo_bootstrap::bench::{HUGE, LARGE, Program, SMALL};
 
 use super::{Arch, root, run, setup};
 
-const USAGE: &str = "usage: cargo xtask bench [--quick] [--write] [--unpin] [--verbose] [--alloc] [--runs N] [--invocations N] [--large-invocations N] [--huge-invocations N]
+const USAGE: &str = "usage: cargo xtask bench [--quick] [--write] [--unpin] [--verbose] [--alloc | --concurrency] [--runs N] [--invocations N] [--large-invocations N] [--huge-invocations N]
   --quick                  2 runs of 30 (64 B), 3 (1 MiB) and 2 (6 MiB) warm invocations; writes nothing
   --write                  write size-report.md even with --quick
   --unpin                  do not pin the emulator and the function to one CPU
   --verbose                print every run's figures to stderr
   --alloc                  the JSON-heavy `orders` example on musl's malloc and on mimalloc instead
+  --concurrency            N = 1, 4, 16, 64 invocations at once (sleepy against lambda_runtime's
+                           run_concurrent) on 1 and 2 CPUs instead; --quick: N = 1, 4 on 1 CPU
   --runs N                 runs per program and event size (default 40)
   --invocations N          warm invocations per run with 64 B events (default 500)
   --large-invocations N    warm invocations per run with 1 MiB events (default 30)
@@ -93,6 +95,9 @@ pub fn main(args: &[String]) -> Result<(), String> {
     }
     if config.alloc {
         return super::bench_alloc::allocators(&config);
+    }
+    if config.concurrency {
+        return super::bench_concurrency::concurrency(&config);
     }
     let machine = Machine::describe(&root());
     let programs = build_all()?;
@@ -146,6 +151,8 @@ pub struct Config {
     pub verbose: bool,
     /// Compare allocators on the JSON-heavy `orders` example instead (`--alloc`).
     pub alloc: bool,
+    /// Many invocations at once instead (`--concurrency`).
+    pub concurrency: bool,
     /// The command line, for the report.
     pub command: String,
 }
@@ -163,6 +170,7 @@ impl Config {
             quick,
             verbose: false,
             alloc: false,
+            concurrency: false,
             command: ["cargo xtask bench"]
                 .into_iter()
                 .chain(args.iter().map(String::as_str))
@@ -184,6 +192,7 @@ impl Config {
                 "--unpin" => config.pin = false,
                 "--verbose" => config.verbose = true,
                 "--alloc" => config.alloc = true,
+                "--concurrency" => config.concurrency = true,
                 "--runs" => config.runs = count()?,
                 "--invocations" => config.invocations = count()?,
                 "--large-invocations" => config.large_invocations = count()?,

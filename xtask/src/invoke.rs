@@ -27,11 +27,14 @@ pub const BUILD_USAGE: &str = "usage: cargo xtask build [--arch x86_64|arm64] [-
 pub const INVOKE_USAGE: &str = "usage: cargo xtask invoke [--arch x86_64|arm64] [--example NAME | --bin NAME]
                          [--manifest-path PATH [--bin NAME]]
                          [--data JSON | --data-file FILE] [--env KEY=VALUE]... [--env-file FILE]
+                         [--concurrency N]
   Builds the bootstrap as `build` does, runs it on the local Runtime API emulator and prints
   each response. --data-file: one JSON document, or one per line (several events to one
   process: the first cold, the rest warm); without --data or --data-file the event is read
   from stdin (hello: {\"name\":\"Ada\"}). The function sees Lambda's variables plus
-  --env-file's KEY=VALUE lines (`#` starts a comment line) and each --env (a later one wins).";
+  --env-file's KEY=VALUE lines (`#` starts a comment line) and each --env (a later one wins).
+  --concurrency N: AWS_LAMBDA_MAX_CONCURRENCY=N, and the events (repeated up to N) handed to
+  the process all at once, as Lambda Managed Instances does (try --example sleepy).";
 
 pub struct Opts {
     arch: Arch,
@@ -44,12 +47,22 @@ pub struct Opts {
     events: Option<Vec<Vec<u8>>>,
     /// `--env-file` lines, then `--env` pairs.
     env: Vec<(String, String)>,
+    /// `--concurrency N`: N events at once to N workers.
+    concurrency: Option<usize>,
 }
 
 impl Opts {
     /// One of the workspace's examples.
     pub fn example(arch: Arch, name: &str) -> Opts {
-        Opts { arch, example: name.into(), bin: None, manifest: None, events: None, env: Vec::new() }
+        Opts {
+            arch,
+            example: name.into(),
+            bin: None,
+            manifest: None,
+            events: None,
+            env: Vec::new(),
+            concurrency: None,
+        }
     }
 
     /// Parses `build` options (`invoke`: `with_events`); `Ok(None)` when help was asked.
@@ -78,6 +91,13 @@ impl Opts {
                     env.push(env_pair(&value()?).ok_or(format!(
                         "--env needs KEY=VALUE with a non-empty KEY without spaces\n{usage}"
                     ))?)
+                }
+                "--concurrency" if with_events => {
+                    let n = value()?;
+                    match n.parse() {
+                        Ok(n) if n > 0 => opts.concurrency = Some(n),
+                        _ => return Err(format!("--concurrency needs a positive number, not {n:?}")),
+                    }
                 }
                 "--env-file" if with_events => {
                     let path = value()?;
@@ -154,9 +174,15 @@ pub fn main(args: &[String]) -> Result<(), String> {
         None if opts.example == "hello" && opts.bin.is_none() && opts.manifest.is_none() => {
             vec![br#"{"name":"Ada"}"#.to_vec()]
         }
+        None if opts.example == "sleepy" && opts.bin.is_none() && opts.manifest.is_none() => {
+            vec![br#"{"ms":100}"#.to_vec()]
+        }
         None => cargo_bootstrap::invoke::events(None, None)?,
     };
-    cargo_bootstrap::invoke::run(&binary, opts.arch, &opts.env, events)
+    match opts.concurrency {
+        Some(n) => cargo_bootstrap::invoke::run_concurrent(&binary, opts.arch, &opts.env, events, n),
+        None => cargo_bootstrap::invoke::run(&binary, opts.arch, &opts.env, events),
+    }
 }
 
 #[cfg(test)]

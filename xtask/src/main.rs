@@ -26,6 +26,7 @@
 
 mod bench;
 mod bench_alloc;
+mod bench_concurrency;
 mod cargo_lambda;
 mod invoke;
 mod migration;
@@ -178,6 +179,8 @@ const FEATURE_SETS: &[&[&str]] = &[
     &["--features", "stream"],
     &["--no-default-features", "--features", "stream"],
     &["--features", "stream,ureq"],
+    &["--features", "concurrency"],
+    &["--no-default-features", "--features", "concurrency"],
     &["--all-features"],
 ];
 
@@ -235,6 +238,7 @@ fn test() -> Result<(), String> {
     // A few runs only, so the benchmark cannot rot; it writes nothing (no timing gates CI).
     run(cargo().args(["xtask", "bench", "--quick"]))?;
     run(cargo().args(["xtask", "bench", "--alloc", "--quick"]))?;
+    run(cargo().args(["xtask", "bench", "--concurrency", "--quick"]))?;
     lap("bench --quick");
     // 20,000 mixed-size invocations through one process: nothing lost, peak RSS flat.
     run(cargo().args(["xtask", "soak", "--quick"]))?;

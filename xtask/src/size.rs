@@ -67,6 +67,13 @@ const ROWS: &[Row] = &[
         manifest: None,
     },
     Row {
+        name: "concurrency",
+        example: "sleepy",
+        features: &["--features", "concurrency"],
+        c_code: false,
+        manifest: None,
+    },
+    Row {
         name: "sqs_batch on lambda_runtime",
         example: "sqs-baseline",
         features: &[],

@@ -27,6 +27,34 @@ pub fn pin_to_one_cpu() -> Result<usize, String> {
     }
 }
 
+/// The CPUs the calling thread may run on now (read it before pinning).
+pub fn allowed_cpus() -> Result<Vec<usize>, String> {
+    // SAFETY: `cpu_set_t` is plain data (all-zero is the empty set); the call gets a valid
+    // pointer to it and its exact size, and CPU_ISSET indexes inside it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return Err(format!("sched_getaffinity: {}", std::io::Error::last_os_error()));
+        }
+        Ok((0..libc::CPU_SETSIZE as usize).filter(|&c| libc::CPU_ISSET(c, &set)).collect())
+    }
+}
+
+/// Pins the calling thread, and so every thread and process it starts afterwards, to `cpus`.
+pub fn pin_to(cpus: &[usize]) -> Result<(), String> {
+    // SAFETY: as in `allowed_cpus`; CPU_SET indexes inside the set for CPUs the kernel listed.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        for &cpu in cpus {
+            libc::CPU_SET(cpu, &mut set);
+        }
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+            return Err(format!("sched_setaffinity to CPUs {cpus:?}: {}", std::io::Error::last_os_error()));
+        }
+    }
+    Ok(())
+}
+
 pub struct Machine {
     pub nproc: String,
     pub cpu: String,
