@@ -178,6 +178,7 @@ const FEATURE_SETS: &[&[&str]] = &[
     &["--features", "stream"],
     &["--no-default-features", "--features", "stream"],
     &["--features", "stream,ureq"],
+    &["--features", "log"],
     &["--all-features"],
 ];
 
@@ -202,6 +203,9 @@ fn test() -> Result<(), String> {
         .args(["doc", "--quiet", "--no-deps", "-p", "lambda-bootstrap", "--all-features"])
         .env("RUSTDOCFLAGS", "-D warnings"))?;
     run(cargo().args(["test", "--workspace"]))?;
+    // What only builds with feature `log`: the logger's unit tests, the in-process request ids.
+    let log_tests = ["--lib", "--test", "log", "--", "logger::", "each_log_their_own_request_id"];
+    run(cargo().args(["test", "-p", "lambda-bootstrap", "--features", "log"]).args(log_tests))?;
     let integration = ["--test", "runtime", "--test", "faults", "--test", "aarch64"];
     run(cargo().args(["test", "-p", "lambda-bootstrap"]).args(integration).env("LB_FEATURES", "ureq"))?;
     // The allocator changes nothing the tests see; run the behaviour suite once on mimalloc.
