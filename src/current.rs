@@ -3,16 +3,17 @@
 //! request id on every line). Each loop fills its own thread's slot, so loops on several threads
 //! (Managed Instances workers) never see each other's invocation.
 //!
-//! A loop calls [`begin`] once `/next` has delivered an event and, with `log`, [`end`] when it
-//! asks for the next one: lines written between the two (the handler's, and the runtime's own
-//! about posting its result) carry the request id; lines written during init or while waiting
-//! for an event carry none.
+//! Without `log`, the panic hook fills it just before the handler runs. With `log`, a loop calls
+//! [`begin`] once `/next` has delivered an event and [`end`] when it asks for the next one: lines
+//! written between the two (the handler's, and the runtime's own about posting its result) carry
+//! the request id; lines written during init or while waiting for an event carry none.
 
 use alloc::boxed::Box;
 use alloc::string::String;
 use core::cell::{Cell, RefCell};
 
 use crate::config::Config;
+#[cfg(feature = "log")]
 use crate::context::Context;
 
 /// One thread's invocation in flight. Filled for every event by copying into the same strings,
@@ -42,7 +43,7 @@ pub fn get() -> Option<&'static RefCell<Current>> {
 }
 
 /// This thread's slot, made if need be.
-fn slot() -> &'static RefCell<Current> {
+pub fn slot() -> &'static RefCell<Current> {
     SLOT.with(|cell| match cell.get() {
         Some(slot) => slot,
         None => {
@@ -58,14 +59,20 @@ fn slot() -> &'static RefCell<Current> {
     })
 }
 
-/// `ctx`'s invocation is now in flight on this thread.
-pub fn begin(ctx: &Context) {
-    let mut slot = slot().borrow_mut();
+/// `ctx`'s invocation into `slot`.
+#[cfg(feature = "log")]
+fn fill(slot: &mut Current, ctx: &Context) {
     slot.config = Some(ctx.config);
     slot.request_id.clear();
     slot.request_id.push_str(&ctx.request_id);
     slot.invocation_id.clear();
     slot.invocation_id.push_str(ctx.invocation_id.as_deref().unwrap_or_default());
+}
+
+/// `ctx`'s invocation is now in flight on this thread (from the moment `/next` delivered it).
+#[cfg(feature = "log")]
+pub fn begin(ctx: &Context) {
+    fill(&mut slot().borrow_mut(), ctx);
 }
 
 /// No invocation is in flight on this thread any more (the loop waits for the next event).
@@ -76,15 +83,5 @@ pub fn end() {
     {
         slot.request_id.clear();
         slot.invocation_id.clear();
-    }
-}
-
-/// Marks this thread's invocation as inside its handler (`true`) or not.
-#[cfg(all(feature = "std", panic = "abort"))]
-pub fn set_active(active: bool) {
-    if let Some(cell) = get()
-        && let Ok(mut slot) = cell.try_borrow_mut()
-    {
-        slot.active = active;
     }
 }

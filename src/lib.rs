@@ -62,7 +62,8 @@
 //!   [`report_init_error`], the panic hook's report);
 //! - `panic`: panics reported to `/error`; `current`: the invocation this thread serves (for the
 //!   panic hook and the logger);
-//! - `logger`: logs in Lambda's format with the request id (feature `log`);
+//! - `logger`: logs in Lambda's format with the request id (feature `log`); `subscriber`: the
+//!   same for `tracing` events (feature `tracing`);
 //! - `json`: typed handlers over miniserde (feature `json`);
 //! - `unmarshal`: why an event did not decode (the path and byte of the refused value);
 //! - `stream`: response streaming (feature `stream`): a handler that writes its response as
@@ -97,6 +98,8 @@ pub mod serde;
 mod stop;
 #[cfg(feature = "stream")]
 pub mod stream;
+#[cfg(feature = "tracing")]
+mod subscriber;
 mod sys;
 // With `ureq`, the built-in transport serves only the unit tests and the fuzz targets.
 #[cfg_attr(feature = "ureq", allow(dead_code))]
@@ -115,6 +118,8 @@ pub use log;
 #[cfg(feature = "json")]
 pub use miniserde;
 pub use panic::PANIC_ERROR_TYPE;
+#[cfg(feature = "tracing")]
+pub use tracing;
 
 use handler::DynHandler;
 use runtime::Runtime;

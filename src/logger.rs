@@ -51,11 +51,19 @@ use std::sync::OnceLock;
 
 use crate::sys::{self, Level};
 
-/// Installs the logger for the `log` facade, with the format and level of the function's
-/// configuration; [`run`](crate::run) calls it before the handler first runs. Call it first
-/// thing in `main` to format the lines logged during init too. Does nothing if a logger is
-/// installed already (yours stays; the runtime's own lines keep Lambda's format).
+/// Installs the logger for the `log` facade (and with feature `tracing`, the subscriber for
+/// `tracing` events), with the format and level of the function's configuration;
+/// [`run`](crate::run) calls it before the handler first runs. Call it first thing in `main` to
+/// format the lines logged during init too. Does nothing if a logger (subscriber) is installed
+/// already: yours stays, and the runtime's own lines keep Lambda's format.
 pub fn init() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(install);
+}
+
+fn install() {
+    #[cfg(feature = "tracing")]
+    crate::subscriber::install(settings().json, settings().level);
     if ::log::set_logger(&LOGGER).is_ok() {
         ::log::set_max_level(match settings().level {
             Level::Trace => ::log::LevelFilter::Trace,
@@ -226,9 +234,9 @@ fn with_request_id(f: &mut dyn FnMut(&str)) {
 }
 
 /// `fmt::Write` that escapes as it goes: a formatted message is never built twice.
-struct Escaper<'a> {
-    out: &'a mut Vec<u8>,
-    json: bool,
+pub(crate) struct Escaper<'a> {
+    pub(crate) out: &'a mut Vec<u8>,
+    pub(crate) json: bool,
 }
 
 impl core::fmt::Write for Escaper<'_> {

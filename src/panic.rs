@@ -86,17 +86,32 @@ mod abort {
         }));
     }
 
-    /// Calls the handler with this thread's invocation (filled by the loop, `current::begin`)
-    /// marked as inside it.
+    /// Calls the handler with this thread's invocation marked as inside it (filled here, or
+    /// with `log` by the loop when the event arrived).
     pub fn call(
         handler: DynHandler<'_>,
         event: &mut Vec<u8>,
         ctx: &Context,
         out: &mut Sink,
     ) -> Result<(), Error> {
-        current::set_active(true);
+        let cell = current::slot();
+        {
+            let mut slot = cell.borrow_mut();
+            #[cfg(not(feature = "log"))]
+            {
+                slot.config = Some(ctx.config);
+            }
+            slot.active = true;
+            #[cfg(not(feature = "log"))]
+            {
+                slot.request_id.clear();
+                slot.request_id.push_str(&ctx.request_id);
+                slot.invocation_id.clear();
+                slot.invocation_id.push_str(ctx.invocation_id.as_deref().unwrap_or_default());
+            }
+        }
         let result = handler(event, ctx, out);
-        current::set_active(false);
+        cell.borrow_mut().active = false;
         result
     }
 
@@ -104,19 +119,26 @@ mod abort {
     /// on posts no `/error` (the Runtime API already has a `/response` request open for it).
     #[cfg(all(feature = "stream", not(feature = "ureq")))]
     pub fn stream_opened() {
-        current::set_active(false);
+        if let Some(cell) = current::get()
+            && let Ok(mut slot) = cell.try_borrow_mut()
+        {
+            slot.active = false;
+        }
     }
 
     fn hook(info: &PanicHookInfo<'_>, report: Reporter) {
         let Some(cell) = current::get() else { return };
-        let (config, request_id, invocation_id) = {
-            let Ok(mut slot) = cell.try_borrow_mut() else { return };
-            let Some(config) = slot.config else { return };
-            if !core::mem::take(&mut slot.active) {
-                return; // not inside a handler, or already reported
-            }
-            // Copied out, so that the report's own log line can read the slot (feature `log`).
-            (config, slot.request_id.clone(), slot.invocation_id.clone())
+        let Ok(mut slot) = cell.try_borrow_mut() else { return };
+        let Some(config) = slot.config else { return };
+        if !core::mem::take(&mut slot.active) {
+            return; // not inside a handler, or already reported
+        }
+        // With `log`, the report's own line reads the slot for its request id: release it.
+        #[cfg(feature = "log")]
+        let slot = {
+            let ids = (slot.request_id.clone(), slot.invocation_id.clone());
+            drop(slot);
+            current::Current { config: None, active: false, request_id: ids.0, invocation_id: ids.1 }
         };
         let mut message = String::from(info.payload_as_str().unwrap_or("the handler panicked"));
         if let Some(at) = info.location() {
@@ -129,7 +151,7 @@ mod abort {
             message.push(')');
         }
         let error = Error::new(PANIC_ERROR_TYPE, message);
-        let invocation_id = Some(invocation_id.as_str()).filter(|s| !s.is_empty());
-        report(config, &request_id, invocation_id, &error);
+        let invocation_id = Some(slot.invocation_id.as_str()).filter(|s| !s.is_empty());
+        report(config, &slot.request_id, invocation_id, &error);
     }
 }

@@ -113,7 +113,7 @@ impl Runtime {
         #[cfg(feature = "log")]
         crate::current::end();
         self.next()?;
-        #[cfg(any(all(feature = "std", panic = "abort"), feature = "log"))]
+        #[cfg(feature = "log")]
         crate::current::begin(&self.ctx);
         #[cfg(feature = "std")]
         if self.trace_env {

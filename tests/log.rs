@@ -235,6 +235,40 @@ fn odd_messages_stay_one_line_and_parse_back() {
     assert_eq!(second, Some(("[INFO]", ids[1].as_str(), "two\rlines\r\rand a tab\t")));
 }
 
+/// Under `panic = "abort"` the hook reports the panic on its own connection; its line carries
+/// the request id of the invocation that panicked (the hook releases the thread's slot first).
+#[test]
+fn a_panic_under_abort_is_logged_with_its_request_id() {
+    let emu = Emulator::start();
+    let event = Event::new(br#"{"panic": true}"#.to_vec()).header("Lambda-Runtime-Invocation-Id", "inv-7");
+    let id = event.request_id().to_string();
+    emu.push(event);
+    let binary = one_example_with(Arch::X86_64, "log,json", "panic");
+    let mut cmd = emu.command(binary);
+    cmd.env("AWS_LAMBDA_LOG_FORMAT", "JSON");
+    let process = emu.spawn(cmd);
+    let posts = emu.wait_posts(1, LIMIT);
+    let outcome = process.wait(LIMIT);
+    assert_eq!(posts[0].header("lambda-runtime-function-error-type"), Some("Panic"));
+    assert_eq!(posts[0].header("lambda-runtime-invocation-id"), Some("inv-7"));
+    // std's own panic message follows, as it is: only the runtime's lines are JSON.
+    let lines: Vec<Value> = outcome
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "stderr:\n{}", outcome.stderr);
+    assert_eq!(lines[0]["level"], "ERROR");
+    assert_eq!(lines[0]["logger"], "lambda-bootstrap");
+    assert_eq!(lines[0]["requestId"], id.as_str());
+    let message = lines[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!("invocation {id} failed: Panic: the handler gave up (at ")),
+        "{message}"
+    );
+}
+
 /// In this process (the test crate built with `--features log`): two loops on two threads, both
 /// inside a handler at once, each render their lines with their own invocation's request id.
 #[cfg(feature = "log")]
