@@ -1,7 +1,7 @@
 //! Logs that Lambda understands (feature `log`): one line per record, in the format the
 //! function's configuration asks for, with the request id of the invocation being served.
 //!
-//! Write with the [`log`](crate::log) facade, re-exported so that this crate stays your only
+//! Write with the [`log`] facade, re-exported so that this crate stays your only
 //! dependency; the runtime installs the logger before your handler first runs:
 //!
 //! ```no_run
@@ -45,6 +45,10 @@
 //! itself logs without a request id. Each line is written to stderr with one `write`, so lines
 //! of several threads never interleave. Timestamps are UTC with milliseconds (RFC 3339), from
 //! the wall clock.
+//!
+//! With feature `tracing`, `tracing` events (`lambda_bootstrap::tracing::info!`, …) are rendered
+//! the same way by a minimal subscriber installed with the logger: an event's `message` is the
+//! line's message, its other fields follow as ` name=value`; spans are ignored.
 
 use alloc::vec::Vec;
 use std::sync::OnceLock;

@@ -12,21 +12,27 @@ use std::process::Command;
 use common::*;
 use serde_json::{Map, Value};
 
-/// The `logs` example built with `log` for `arch`.
-fn logs(arch: Arch) -> std::path::PathBuf {
-    one_example_with(arch, "log,json", "logs")
-}
-
 /// Runs `logs` on `arch` with `env`, serves `events`, then a `/next` answered 500 that makes it
 /// exit; returns the request ids of the events and what it printed.
 fn run(arch: Arch, env: &[(&str, &str)], events: Vec<Event>) -> (Vec<String>, Outcome) {
+    run_example(arch, "log,json", "logs", env, events)
+}
+
+/// [`run`] for example `name` built with `features`.
+fn run_example(
+    arch: Arch,
+    features: &str,
+    name: &str,
+    env: &[(&str, &str)],
+    events: Vec<Event>,
+) -> (Vec<String>, Outcome) {
     let emu = Emulator::start();
     let ids: Vec<String> = events.iter().map(|e| e.request_id().to_owned()).collect();
     for event in events {
         emu.push(event);
     }
     emu.push(Event::new(b"x".to_vec()).fault(Fault::Status(500, r#"{"errorType":"Gone"}"#.into())));
-    let mut cmd: Command = command_for(&emu, arch, &logs(arch));
+    let mut cmd: Command = command_for(&emu, arch, &one_example_with(arch, features, name));
     cmd.env_remove("AWS_LAMBDA_LOG_FORMAT").env_remove("AWS_LAMBDA_LOG_LEVEL");
     for (key, value) in env {
         cmd.env(key, value);
@@ -98,25 +104,31 @@ fn owned(
     (level.into(), message.into(), logger.into(), id.map(str::to_owned))
 }
 
-/// What `logs` writes at INFO for an event served with id `id` that does not fail.
-fn served(id: &str) -> Vec<(String, String, String, Option<String>)> {
+/// What `logs` (whose logger is `name`) writes at INFO for an event served with id `id` that
+/// does not fail.
+fn served(name: &str, id: &str) -> Vec<(String, String, String, Option<String>)> {
     vec![
-        owned("INFO", &format!("info from {id}"), "logs", Some(id)),
+        owned("INFO", &format!("info from {id}"), name, Some(id)),
         owned("WARN", &format!("warn from {id}"), "orders", Some(id)),
-        owned("ERROR", &format!("error from {id}"), "logs", Some(id)),
+        owned("ERROR", &format!("error from {id}"), name, Some(id)),
     ]
 }
 
 fn json_lines_carry_the_request_id(arch: Arch) {
+    json_lines_of(arch, "log,json", "logs");
+}
+
+/// Example `name` (`logs` or `logs_tracing`) in JSON: every line and its fields, in order.
+fn json_lines_of(arch: Arch, features: &str, name: &str) {
     let events = vec![Event::json("{}"), Event::json(r#"{"fail":true}"#), Event::json("{}")];
     // `json` in lower case: the format is compared without case.
-    let (ids, outcome) = run(arch, &[("AWS_LAMBDA_LOG_FORMAT", "json")], events);
-    let mut expected = vec![owned("INFO", "cold start", "logs", None)];
-    expected.extend(served(&ids[0]));
+    let (ids, outcome) = run_example(arch, features, name, &[("AWS_LAMBDA_LOG_FORMAT", "json")], events);
+    let mut expected = vec![owned("INFO", "cold start", name, None)];
+    expected.extend(served(name, &ids[0]));
     expected.extend([
-        owned("INFO", &format!("info from {}", ids[1]), "logs", Some(&ids[1])),
+        owned("INFO", &format!("info from {}", ids[1]), name, Some(&ids[1])),
         owned("WARN", &format!("warn from {}", ids[1]), "orders", Some(&ids[1])),
-        owned("ERROR", "about to fail", "logs", Some(&ids[1])),
+        owned("ERROR", "about to fail", name, Some(&ids[1])),
         owned(
             "ERROR",
             &format!("invocation {} failed: Logs.Failed: asked to fail", ids[1]),
@@ -124,7 +136,7 @@ fn json_lines_carry_the_request_id(arch: Arch) {
             Some(&ids[1]),
         ),
     ]);
-    expected.extend(served(&ids[2]));
+    expected.extend(served(name, &ids[2]));
     // Waiting for the next event, no invocation is in flight: the exit line has no request id.
     expected.push(owned(
         "FATAL",
@@ -143,6 +155,12 @@ fn json_lines_parse_and_carry_the_request_id_of_their_invocation() {
 #[test]
 fn json_lines_parse_and_carry_the_request_id_on_aarch64() {
     json_lines_carry_the_request_id(Arch::Aarch64);
+}
+
+/// The same function written with `tracing` (feature `tracing`): the same lines.
+#[test]
+fn tracing_events_come_out_as_the_same_json_lines() {
+    json_lines_of(Arch::X86_64, "tracing,json", "logs_tracing");
 }
 
 /// The levels written for `AWS_LAMBDA_LOG_LEVEL` = `level` (JSON, one event).

@@ -179,6 +179,7 @@ const FEATURE_SETS: &[&[&str]] = &[
     &["--no-default-features", "--features", "stream"],
     &["--features", "stream,ureq"],
     &["--features", "log"],
+    &["--features", "tracing"],
     &["--all-features"],
 ];
 

@@ -69,6 +69,13 @@ const ROWS: &[Row] = &[
     },
     Row { name: "log", example: "logs", features: &["--features", "log"], c_code: false, manifest: None },
     Row {
+        name: "tracing",
+        example: "logs_tracing",
+        features: &["--features", "tracing"],
+        c_code: false,
+        manifest: None,
+    },
+    Row {
         name: "log on lambda_runtime",
         example: "log-baseline",
         features: &[],
