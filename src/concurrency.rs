@@ -67,7 +67,8 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use crate::config::Config;
 use crate::handler::{Handler, Sink};
 use crate::runtime::Runtime;
-use crate::{Context, Error, protocol, sys};
+use crate::sys::{self, Level};
+use crate::{Context, Error, protocol};
 
 /// The most invocations Lambda Managed Instances hands one execution environment at once
 /// (`PerExecutionEnvironmentMaxConcurrency`, 1 to 1600).
@@ -158,7 +159,10 @@ fn start(config: &'static Config, stack_size: usize, mut handlers: Vec<Worker>) 
                 let mut count = Vec::new();
                 protocol::push_decimal(&mut count, started);
                 let why = errno.describe().as_bytes();
-                sys::log(&[b"cannot start a worker thread (", why, b"); serving with ", &count, b" workers"]);
+                sys::log(
+                    Level::Warn,
+                    &[b"cannot start a worker thread (", why, b"); serving with ", &count, b" workers"],
+                );
                 break;
             }
         }
@@ -203,18 +207,22 @@ pub(crate) fn max_concurrency(value: &str) -> u32 {
         Some(0) => 1,
         Some(n) if n <= u64::from(MAX_CONCURRENCY) => n as u32,
         Some(_) => {
-            sys::log(&[
-                b"AWS_LAMBDA_MAX_CONCURRENCY is above 1600 (the most Lambda allows): serving 1600 at once",
-            ]);
+            sys::log(
+                Level::Warn,
+                &[b"AWS_LAMBDA_MAX_CONCURRENCY is above 1600 (the most Lambda allows): serving 1600 at once"],
+            );
             MAX_CONCURRENCY
         }
         None => {
             let shown = value.as_bytes().get(..40).unwrap_or(value.as_bytes());
-            sys::log(&[
-                b"AWS_LAMBDA_MAX_CONCURRENCY is not a number (",
-                shown,
-                b"): serving one invocation at a time",
-            ]);
+            sys::log(
+                Level::Warn,
+                &[
+                    b"AWS_LAMBDA_MAX_CONCURRENCY is not a number (",
+                    shown,
+                    b"): serving one invocation at a time",
+                ],
+            );
             1
         }
     }

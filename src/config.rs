@@ -112,8 +112,8 @@ impl ConfigError {
     /// Writes the one stderr line that explains it.
     pub(crate) fn log(self) {
         match self {
-            ConfigError::Missing => sys::log(&[b"AWS_LAMBDA_RUNTIME_API is not set (or not UTF-8); this program is a Lambda bootstrap and must run inside Lambda or an emulator"]),
-            ConfigError::Endpoint(e) => sys::log(&[b"AWS_LAMBDA_RUNTIME_API is unusable: ", e.as_str().as_bytes()]),
+            ConfigError::Missing => sys::log(sys::Level::Fatal, &[b"AWS_LAMBDA_RUNTIME_API is not set (or not UTF-8); this program is a Lambda bootstrap and must run inside Lambda or an emulator"]),
+            ConfigError::Endpoint(e) => sys::log(sys::Level::Fatal, &[b"AWS_LAMBDA_RUNTIME_API is unusable: ", e.as_str().as_bytes()]),
         }
     }
 }

@@ -60,7 +60,10 @@
 //! - `runtime`: the loop as a value, and what each Runtime API answer leads to;
 //! - `stop`: why a loop stops; the loop returns it, and only this file exits ([`run`],
 //!   [`report_init_error`], the panic hook's report);
-//! - `panic`: panics reported to `/error`;
+//! - `panic`: panics reported to `/error`; `current`: the invocation this thread serves (for the
+//!   panic hook and the logger);
+//! - `logger`: logs in Lambda's format with the request id (feature `log`); `subscriber`: the
+//!   same for `tracing` events (feature `tracing`);
 //! - `json`: typed handlers over miniserde (feature `json`);
 //! - `unmarshal`: why an event did not decode (the path and byte of the refused value);
 //! - `stream`: response streaming (feature `stream`): a handler that writes its response as
@@ -80,11 +83,15 @@ mod allocator;
 pub mod concurrency;
 mod config;
 mod context;
+#[cfg(any(all(feature = "std", panic = "abort"), feature = "log"))]
+mod current;
 mod endpoint;
 mod error;
 mod handler;
 #[cfg(feature = "json")]
 mod json;
+#[cfg(feature = "log")]
+pub mod logger;
 mod panic;
 mod protocol;
 mod runtime;
@@ -93,6 +100,8 @@ pub mod serde;
 mod stop;
 #[cfg(feature = "stream")]
 pub mod stream;
+#[cfg(feature = "tracing")]
+mod subscriber;
 mod sys;
 // With `ureq`, the built-in transport serves only the unit tests and the fuzz targets.
 #[cfg_attr(feature = "ureq", allow(dead_code))]
@@ -106,9 +115,13 @@ pub use context::Context;
 pub use endpoint::{Endpoint, EndpointError, Host};
 pub use error::{DEFAULT_ERROR_TYPE, DEFAULT_INIT_ERROR_TYPE, Error};
 pub use handler::Handler;
+#[cfg(feature = "log")]
+pub use log;
 #[cfg(feature = "json")]
 pub use miniserde;
 pub use panic::PANIC_ERROR_TYPE;
+#[cfg(feature = "tracing")]
+pub use tracing;
 
 use handler::DynHandler;
 use runtime::Runtime;
@@ -287,5 +300,16 @@ pub mod in_process {
             Err(e) => return Stop::Config(e),
         };
         Runtime::new(config).serve(&mut |event, ctx, out| handler.call(event, ctx, out))
+    }
+
+    /// The line the logger (feature `log`) would write on this thread for `message` at INFO from
+    /// the logger `target`, in JSON or Text, without writing it.
+    #[cfg(feature = "log")]
+    pub fn log_line(json: bool, target: &str, message: &str) -> alloc::vec::Vec<u8> {
+        let mut line = alloc::vec::Vec::new();
+        crate::logger::render(&mut line, json, crate::sys::Level::Info, target, &mut |out| {
+            crate::logger::push_escaped(out, message.as_bytes(), json)
+        });
+        line
     }
 }

@@ -4,7 +4,7 @@
 //!   with errorType `Panic` and the loop goes on to the next event.
 //! - `panic = "abort"` (the size profile, with `std`): a panic hook posts the error of the
 //!   invocation in flight *on the panicking thread* (each loop records its own in a thread-local
-//!   slot, so loops on several threads do not mix) on a fresh connection, then the previous hook
+//!   slot, `current`, so loops on several threads do not mix) on a fresh connection, then the previous hook
 //!   prints its message and the process aborts. Lambda restarts the function for the next event.
 //! - a streaming handler (feature `stream`) that panics under `panic = "abort"` after its stream
 //!   began on the wire posts no `/error`: the process aborts mid-stream (see the `stream` module).
@@ -67,44 +67,11 @@ pub use abort::{call, install};
 mod abort {
     use alloc::boxed::Box;
     use alloc::string::String;
-    use core::cell::{Cell, RefCell};
     use core::sync::atomic::{AtomicBool, Ordering};
     use std::panic::PanicHookInfo;
 
     use super::*;
-    use crate::config::Config;
-
-    /// What the hook needs to report the invocation in flight on this thread. Filled for every
-    /// event by copying into the same strings, so it allocates only when an id grows.
-    struct Inflight {
-        config: Option<&'static Config>,
-        active: bool,
-        request_id: String,
-        invocation_id: String,
-    }
-
-    std::thread_local! {
-        /// This thread's slot, made on its first invocation and kept for the life of the
-        /// process (a loop's thread serves until the process ends). A reference, not the slot
-        /// itself: a thread-local without a destructor costs no registration.
-        static INFLIGHT: Cell<Option<&'static RefCell<Inflight>>> = const { Cell::new(None) };
-    }
-
-    fn slot() -> &'static RefCell<Inflight> {
-        INFLIGHT.with(|cell| match cell.get() {
-            Some(slot) => slot,
-            None => {
-                let slot: &'static RefCell<Inflight> = Box::leak(Box::new(RefCell::new(Inflight {
-                    config: None,
-                    active: false,
-                    request_id: String::new(),
-                    invocation_id: String::new(),
-                })));
-                cell.set(Some(slot));
-                slot
-            }
-        })
-    }
+    use crate::current;
 
     /// Installs the hook (once per process, however many loops call it).
     pub fn install(report: Reporter) {
@@ -119,21 +86,29 @@ mod abort {
         }));
     }
 
+    /// Calls the handler with this thread's invocation marked as inside it (filled here, or
+    /// with `log` by the loop when the event arrived).
     pub fn call(
         handler: DynHandler<'_>,
         event: &mut Vec<u8>,
         ctx: &Context,
         out: &mut Sink,
     ) -> Result<(), Error> {
-        let cell = slot();
+        let cell = current::slot();
         {
             let mut slot = cell.borrow_mut();
-            slot.config = Some(ctx.config);
+            #[cfg(not(feature = "log"))]
+            {
+                slot.config = Some(ctx.config);
+            }
             slot.active = true;
-            slot.request_id.clear();
-            slot.request_id.push_str(&ctx.request_id);
-            slot.invocation_id.clear();
-            slot.invocation_id.push_str(ctx.invocation_id.as_deref().unwrap_or_default());
+            #[cfg(not(feature = "log"))]
+            {
+                slot.request_id.clear();
+                slot.request_id.push_str(&ctx.request_id);
+                slot.invocation_id.clear();
+                slot.invocation_id.push_str(ctx.invocation_id.as_deref().unwrap_or_default());
+            }
         }
         let result = handler(event, ctx, out);
         cell.borrow_mut().active = false;
@@ -144,7 +119,7 @@ mod abort {
     /// on posts no `/error` (the Runtime API already has a `/response` request open for it).
     #[cfg(all(feature = "stream", not(feature = "ureq")))]
     pub fn stream_opened() {
-        if let Some(cell) = INFLIGHT.with(Cell::get)
+        if let Some(cell) = current::get()
             && let Ok(mut slot) = cell.try_borrow_mut()
         {
             slot.active = false;
@@ -152,12 +127,19 @@ mod abort {
     }
 
     fn hook(info: &PanicHookInfo<'_>, report: Reporter) {
-        let Some(cell) = INFLIGHT.with(Cell::get) else { return };
+        let Some(cell) = current::get() else { return };
         let Ok(mut slot) = cell.try_borrow_mut() else { return };
         let Some(config) = slot.config else { return };
         if !core::mem::take(&mut slot.active) {
             return; // not inside a handler, or already reported
         }
+        // With `log`, the report's own line reads the slot for its request id: release it.
+        #[cfg(feature = "log")]
+        let slot = {
+            let ids = (slot.request_id.clone(), slot.invocation_id.clone());
+            drop(slot);
+            current::Current { config: None, active: false, request_id: ids.0, invocation_id: ids.1 }
+        };
         let mut message = String::from(info.payload_as_str().unwrap_or("the handler panicked"));
         if let Some(at) = info.location() {
             let mut line = Vec::new();

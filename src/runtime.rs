@@ -26,7 +26,7 @@ use crate::error::{DEFAULT_ERROR_TYPE, DEFAULT_INIT_ERROR_TYPE, Error};
 use crate::handler::{DynHandler, Sink};
 use crate::protocol;
 use crate::stop::{Stop, log_status};
-use crate::sys;
+use crate::sys::{self, Level};
 use crate::transport::{Api, Transport};
 
 /// One loop: the connection and every buffer, reused for each invocation, and the invocation
@@ -89,8 +89,11 @@ impl Runtime {
         let _ = on;
     }
 
-    /// Connects, then serves invocations until the Runtime API says stop.
+    /// Connects, then serves invocations until the Runtime API says stop. (With feature `log`,
+    /// installs the logger first, if no logger is installed yet.)
     pub fn serve(&mut self, handler: DynHandler<'_>) -> Stop {
+        #[cfg(feature = "log")]
+        crate::logger::init();
         if let Err(stop) = self.connect() {
             return stop;
         }
@@ -104,7 +107,11 @@ impl Runtime {
     /// One invocation: the next event, the handler, its result posted.
     fn serve_one(&mut self, handler: DynHandler<'_>) -> Result<(), Stop> {
         self.recycle();
+        #[cfg(feature = "log")]
+        crate::current::end();
         self.next()?;
+        #[cfg(feature = "log")]
+        crate::current::begin(&self.ctx);
         #[cfg(feature = "std")]
         if self.trace_env {
             sys::set_trace_env(self.ctx.xray_trace_id.as_deref(), &mut self.scratch);
@@ -157,14 +164,17 @@ impl Runtime {
             None => self.api.trailers(&[]),
             Some(error) => {
                 let error_type = error.error_type_or(DEFAULT_ERROR_TYPE);
-                sys::log(&[
-                    b"invocation ",
-                    self.ctx.request_id.as_bytes(),
-                    b" failed mid-stream: ",
-                    error_type.as_bytes(),
-                    b": ",
-                    error.message().as_bytes(),
-                ]);
+                sys::log(
+                    Level::Error,
+                    &[
+                        b"invocation ",
+                        self.ctx.request_id.as_bytes(),
+                        b" failed mid-stream: ",
+                        error_type.as_bytes(),
+                        b": ",
+                        error.message().as_bytes(),
+                    ],
+                );
                 protocol::error_body(&mut self.sink.body, error_type, error.message());
                 crate::stream::base64(&mut encoded, &self.sink.body);
                 let body = core::str::from_utf8(&encoded).unwrap_or_default();
@@ -181,14 +191,14 @@ impl Runtime {
                 } else {
                     b"; carrying on"
                 };
-                log_status(WHAT.as_bytes(), status, &self.event, then);
+                log_status(Level::Warn, WHAT.as_bytes(), status, &self.event, then);
                 if status == 413 {
                     self.api.disconnect(); // the rest of the body may still be unread
                 }
                 Ok(())
             }
             Err(e) => {
-                e.log(WHAT.as_bytes(), b"; a stream cannot be sent again; carrying on");
+                e.log(Level::Warn, WHAT.as_bytes(), b"; a stream cannot be sent again; carrying on");
                 self.api.disconnect();
                 Ok(())
             }
@@ -209,7 +219,7 @@ impl Runtime {
                 Ok(200) => return Ok(()),
                 Ok(status) => return Err(Stop::Status(WHAT, status)),
                 Err(e) if attempt == 0 && !e.unreachable() => {
-                    e.log(WHAT.as_bytes(), b"; reconnecting");
+                    e.log(Level::Warn, WHAT.as_bytes(), b"; reconnecting");
                     self.api.disconnect();
                     attempt = 1;
                 }
@@ -238,14 +248,10 @@ impl Runtime {
     fn report_error(&mut self, error: &Error) -> Result<(), Stop> {
         let error_type = error.error_type_or(DEFAULT_ERROR_TYPE);
         let id = self.ctx.request_id.as_bytes();
-        sys::log(&[
-            b"invocation ",
-            id,
-            b" failed: ",
-            error_type.as_bytes(),
-            b": ",
-            error.message().as_bytes(),
-        ]);
+        sys::log(
+            Level::Error,
+            &[b"invocation ", id, b" failed: ", error_type.as_bytes(), b": ", error.message().as_bytes()],
+        );
         protocol::invocation_path(&mut self.path, &self.config.endpoint.prefix, &self.ctx.request_id, true);
         protocol::error_body(&mut self.sink.body, error_type, error.message());
         let mut headers =
@@ -280,7 +286,7 @@ impl Runtime {
             return stop;
         }
         let error_type = error.error_type_or(DEFAULT_INIT_ERROR_TYPE);
-        sys::log(&[b"init failed: ", error_type.as_bytes(), b": ", error.message().as_bytes()]);
+        sys::log(Level::Error, &[b"init failed: ", error_type.as_bytes(), b": ", error.message().as_bytes()]);
         protocol::init_error_path(&mut self.path, &self.config.endpoint.prefix);
         protocol::error_body(&mut self.sink.body, error_type, error.message());
         let headers = [("Content-Type", "application/json"), (protocol::ERROR_TYPE, error_type)];
@@ -307,6 +313,7 @@ fn post(
             Ok(200..=299) => return Ok(()),
             Ok(413) => {
                 log_status(
+                    Level::Warn,
                     what.as_bytes(),
                     413,
                     answer,
@@ -317,11 +324,11 @@ fn post(
             }
             Ok(status @ 500..) => return Err(Stop::Status(what, status)),
             Ok(status) => {
-                log_status(what.as_bytes(), status, answer, b"; carrying on");
+                log_status(Level::Warn, what.as_bytes(), status, answer, b"; carrying on");
                 return Ok(());
             }
             Err(e) if attempt == 0 => {
-                e.log(what.as_bytes(), b"; reconnecting to send it again");
+                e.log(Level::Warn, what.as_bytes(), b"; reconnecting to send it again");
                 attempt = 1;
             }
             Err(e) => return Err(Stop::Transport(what, e)),

@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 
 use crate::config::ConfigError;
 use crate::protocol;
-use crate::sys;
+use crate::sys::{self, Level};
 use crate::transport::TransportError;
 
 /// Why the loop stopped serving: the Runtime API is gone, said something that means "exit", or
@@ -34,18 +34,21 @@ impl Stop {
     pub fn log(self, answer: &[u8]) {
         match self {
             Stop::Config(e) => e.log(),
-            Stop::Transport(what, e) => e.log(what.as_bytes(), b"; exiting"),
-            Stop::Status(what, status) => log_status(what.as_bytes(), status, answer, b"; exiting"),
-            Stop::NoRequestId => {
-                sys::log(&[b"GET /next answered an event without Lambda-Runtime-Aws-Request-Id; exiting"])
+            Stop::Transport(what, e) => e.log(Level::Fatal, what.as_bytes(), b"; exiting"),
+            Stop::Status(what, status) => {
+                log_status(Level::Fatal, what.as_bytes(), status, answer, b"; exiting")
             }
+            Stop::NoRequestId => sys::log(
+                Level::Fatal,
+                &[b"GET /next answered an event without Lambda-Runtime-Aws-Request-Id; exiting"],
+            ),
             Stop::InitError => {}
         }
     }
 }
 
-/// `lambda-bootstrap: <what> answered <status>: <start of body><then>`.
-pub(crate) fn log_status(what: &[u8], status: u16, body: &[u8], then: &[u8]) {
+/// `lambda-bootstrap: <what> answered <status>: <start of body><then>` at `level`.
+pub(crate) fn log_status(level: Level, what: &[u8], status: u16, body: &[u8], then: &[u8]) {
     let mut text = Vec::with_capacity(210);
     protocol::push_decimal(&mut text, u64::from(status));
     let shown = body.get(..200).unwrap_or(body);
@@ -56,5 +59,5 @@ pub(crate) fn log_status(what: &[u8], status: u16, body: &[u8], then: &[u8]) {
     if body.len() > 200 {
         text.extend_from_slice(b"...");
     }
-    sys::log(&[what, b" answered ", &text, then]);
+    sys::log(level, &[what, b" answered ", &text, then]);
 }

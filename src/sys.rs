@@ -270,15 +270,46 @@ pub fn now_ms() -> u64 {
     (ts.tv_sec as u64).saturating_mul(1000) + (ts.tv_nsec as u64) / 1_000_000
 }
 
-/// Writes one line to stderr in a single `write`: `lambda-bootstrap: ` + parts + `\n`.
-pub fn log(parts: &[&[u8]]) {
-    let mut line = Vec::with_capacity(128);
-    line.extend_from_slice(b"lambda-bootstrap: ");
-    for part in parts {
-        line.extend_from_slice(part);
+/// How much a line matters: Lambda's log levels, lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// `TRACE`.
+    Trace,
+    /// `DEBUG`.
+    Debug,
+    /// `INFO`.
+    Info,
+    /// `WARN`: the runtime goes on (reconnecting, carrying on).
+    Warn,
+    /// `ERROR`: an invocation or the initialisation failed.
+    Error,
+    /// `FATAL`: the runtime stops; the process exits.
+    Fatal,
+}
+
+/// Writes one runtime line to stderr in a single `write`: `lambda-bootstrap: ` + parts + `\n`
+/// (with feature `log`, the line Lambda's log format asks for, if `level` passes its filter).
+pub fn log(level: Level, parts: &[&[u8]]) {
+    #[cfg(feature = "log")]
+    {
+        crate::logger::runtime_line(level, parts);
     }
-    line.push(b'\n');
-    let mut rest = &line[..];
+    #[cfg(not(feature = "log"))]
+    {
+        let _ = level;
+        let mut line = Vec::with_capacity(128);
+        line.extend_from_slice(b"lambda-bootstrap: ");
+        for part in parts {
+            line.extend_from_slice(part);
+        }
+        line.push(b'\n');
+        write_stderr(&line);
+    }
+}
+
+/// Writes `line` to stderr, in one `write` unless the kernel takes less (it retries the rest).
+pub fn write_stderr(line: &[u8]) {
+    let mut rest = line;
     while !rest.is_empty() {
         // SAFETY: `rest` is a valid byte slice; fd 2 may be closed, which only makes write fail.
         let n = unsafe { libc::write(2, rest.as_ptr().cast(), rest.len()) };

@@ -125,8 +125,8 @@ impl TransportError {
         matches!(self, TransportError::Connect(_) | TransportError::Resolve)
     }
 
-    /// Writes `lambda-bootstrap: <what>: <why>[; <then>]` to stderr.
-    pub fn log(self, what: &[u8], then: &[u8]) {
+    /// Writes `lambda-bootstrap: <what>: <why>[; <then>]` to stderr at `level`.
+    pub fn log(self, level: sys::Level, what: &[u8], then: &[u8]) {
         let (text, errno): (&str, Option<Errno>) = match self {
             TransportError::Connect(e) => ("cannot connect to the Runtime API: ", Some(e)),
             TransportError::Resolve => ("cannot resolve the Runtime API host", None),
@@ -142,6 +142,6 @@ impl TransportError {
             crate::protocol::push_decimal(&mut number, n.unsigned_abs().into());
             number.push(b')');
         }
-        sys::log(&[what, b": ", text.as_bytes(), detail.as_bytes(), &number, then]);
+        sys::log(level, &[what, b": ", text.as_bytes(), detail.as_bytes(), &number, then]);
     }
 }

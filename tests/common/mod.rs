@@ -122,6 +122,27 @@ pub fn example_profile_with(arch: Arch, profile: &'static str, extra: &str, name
     path
 }
 
+/// Example `name` alone (not every example) for `arch` in the size profile, built with the run's
+/// `LB_FEATURES` plus `extra`: for a suite that needs one example of a feature set.
+pub fn one_example_with(arch: Arch, extra: &str, name: &str) -> PathBuf {
+    let run = features();
+    let all = if run.is_empty() { extra.to_string() } else { format!("{run},{extra}") };
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // The main target directory: the dependencies the other suites built are reused.
+    let target_dir = root.join("target");
+    let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
+    if built.get_or_insert_with(HashSet::new).insert((arch, "release", format!("{all} {name}"))) {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["build", "--quiet", "--release", "--target", arch.triple(), "--example", name]);
+        cmd.args(["--features", &all]).arg("--target-dir").arg(&target_dir).current_dir(&root);
+        let status = cmd.status().expect("cargo runs");
+        assert!(status.success(), "building {name} for {arch:?} failed (run `cargo xtask setup`)");
+    }
+    let path = target_dir.join(arch.triple()).join("release/examples").join(name);
+    assert!(path.is_file(), "{} is missing", path.display());
+    path
+}
+
 /// The `#![no_std]` echo, built with `--no-default-features`.
 pub fn nostd(arch: Arch) -> PathBuf {
     let path = examples_dir(arch, "release", None).join("nostd");

@@ -181,6 +181,8 @@ const FEATURE_SETS: &[&[&str]] = &[
     &["--features", "stream,ureq"],
     &["--features", "concurrency"],
     &["--no-default-features", "--features", "concurrency"],
+    &["--features", "log"],
+    &["--features", "tracing"],
     &["--all-features"],
 ];
 
@@ -216,6 +218,12 @@ fn test() -> Result<(), String> {
         .env("RUSTDOCFLAGS", "-D warnings"))?;
     lap("doc");
     run(cargo().args(["test", "--workspace"]))?;
+    // What only builds with features `log` and `concurrency`: their unit tests, the in-process
+    // request ids.
+    let feature_tests =
+        ["--lib", "--test", "log", "--", "logger::", "concurrency::", "each_log_their_own_request_id"];
+    let features = ["--features", "log,concurrency"];
+    run(cargo().args(["test", "-p", "lambda-bootstrap"]).args(features).args(feature_tests))?;
     lap("test --workspace");
     let integration = ["--test", "runtime", "--test", "faults", "--test", "aarch64"];
     run(cargo().args(["test", "-p", "lambda-bootstrap"]).args(integration).env("LB_FEATURES", "ureq"))?;

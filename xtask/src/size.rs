@@ -7,8 +7,9 @@
 //!
 //! `sqs_batch on lambda_runtime` is the `sqs_batch` example's function on `lambda_runtime` +
 //! `aws_lambda_events` (`bench/sqs-baseline`, its own workspace and Cargo.lock), and
-//! `serde_http on lambda_runtime` the `serde_http` example's (`bench/serde-baseline`): comparison
-//! rows, shown with their delta but never budgeted.
+//! `serde_http on lambda_runtime` the `serde_http` example's (`bench/serde-baseline`), and
+//! `log on lambda_runtime` the `logs` example's with lambda_runtime's tracing subscriber
+//! (`bench/log-baseline`): comparison rows, shown with their delta but never budgeted.
 //!
 //! Without `--check`, when a nightly toolchain with `rust-src` and a target's std is installed,
 //! the `nostd`, `echo std` and `hello default` rows are built once more with `-Zbuild-std` and
@@ -65,6 +66,21 @@ const ROWS: &[Row] = &[
         features: &["--features", "stream"],
         c_code: false,
         manifest: None,
+    },
+    Row { name: "log", example: "logs", features: &["--features", "log"], c_code: false, manifest: None },
+    Row {
+        name: "tracing",
+        example: "logs_tracing",
+        features: &["--features", "tracing"],
+        c_code: false,
+        manifest: None,
+    },
+    Row {
+        name: "log on lambda_runtime",
+        example: "log-baseline",
+        features: &[],
+        c_code: false,
+        manifest: Some("bench/log-baseline/Cargo.toml"),
     },
     Row {
         name: "concurrency",
