@@ -270,3 +270,37 @@ fn sixty_four_workers_cost_far_less_than_a_mebibyte_each() {
     // bookkeeping; far below a 1 MiB per worker budget.
     assert!(per_worker < 128, "{per_worker} KiB per worker (1: {one} KiB, 64: {many} KiB)");
 }
+
+/// With feature `log` and `AWS_LAMBDA_LOG_FORMAT=JSON`, each worker's own lines carry the request
+/// id of the invocation *that worker* serves: four failures in flight at once (their result posts
+/// held until all four are), four JSON lines, each with the id its message names.
+#[test]
+fn json_lines_carry_each_workers_own_request_id() {
+    let n = 4;
+    let emu = Emulator::start();
+    emu.hold_results();
+    let events: Vec<Event> = (0..n).map(|i| event(r#"{"fail":true}"#, i)).collect();
+    let ids: BTreeSet<String> = events.iter().map(|e| e.request_id().to_owned()).collect();
+    for e in events {
+        emu.push(e);
+    }
+    let bootstrap = one_example(Arch::X86_64, "release", "concurrency,log", "sleepy");
+    let mut command = command_for(&emu, Arch::X86_64, &bootstrap);
+    command.env("AWS_LAMBDA_MAX_CONCURRENCY", n.to_string()).env("AWS_LAMBDA_LOG_FORMAT", "JSON");
+    let process = emu.spawn(command);
+    assert!(emu.wait_held(n, LIMIT).is_some(), "{n} failures were never in flight at once");
+    emu.release_results();
+    let (posts, outcome) = posts_then_kill(&emu, process, n);
+    assert_eq!(posts.len(), n);
+    let mut seen = BTreeSet::new();
+    for line in outcome.stderr.lines().filter(|l| l.contains("failed: Sleepy.Fail")) {
+        let record: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not one JSON object: {line}: {e}"));
+        assert_eq!(record["level"], "ERROR", "{line}");
+        let id = record["requestId"].as_str().unwrap_or_else(|| panic!("no requestId: {line}"));
+        let message = record["message"].as_str().unwrap_or_default();
+        assert!(message.contains(&format!("invocation {id} failed")), "another worker's id: {line}");
+        seen.insert(id.to_owned());
+    }
+    assert_eq!(seen, ids, "one line per invocation, each with its own id; stderr:\n{}", outcome.stderr);
+}
