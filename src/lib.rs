@@ -67,6 +67,8 @@
 //!   it goes, each flush one HTTP chunk, a late failure as HTTP trailers;
 //! - `serde`: typed handlers over serde types through serde_json (feature `serde`), for code
 //!   and event types written for `lambda_runtime`;
+//! - `shutdown`: a hook run on SIGTERM through an internal extension (feature `shutdown`);
+//!   `extension_api`: the Extensions API's paths and header names;
 //! - `sys`: the libc edge; `allocator`: `PageAlloc` for `#![no_std]` programs, mimalloc (feature
 //!   `mimalloc`).
 
@@ -80,6 +82,8 @@ mod config;
 mod context;
 mod endpoint;
 mod error;
+#[cfg(feature = "shutdown")]
+mod extension_api;
 mod handler;
 #[cfg(feature = "json")]
 mod json;
@@ -88,6 +92,8 @@ mod protocol;
 mod runtime;
 #[cfg(feature = "serde")]
 pub mod serde;
+#[cfg(feature = "shutdown")]
+mod shutdown;
 mod stop;
 #[cfg(feature = "stream")]
 pub mod stream;
@@ -107,6 +113,8 @@ pub use handler::Handler;
 #[cfg(feature = "json")]
 pub use miniserde;
 pub use panic::PANIC_ERROR_TYPE;
+#[cfg(feature = "shutdown")]
+pub use shutdown::on_shutdown;
 
 use handler::DynHandler;
 use runtime::Runtime;

@@ -51,6 +51,7 @@
 
 mod connection;
 mod event;
+mod extensions;
 mod invoke;
 mod process;
 mod server;
@@ -68,6 +69,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use event::{AUTO_CONTENT_LENGTH_MAX, DEFAULT_ARN, Event, EventFraming, Fault, Framing};
+pub use extensions::{Deadlines, Extension, ExtensionCall, INIT_TIMEOUT, Shutdown};
 pub use invoke::{Invocation, Run, invoke_all, invoke_once};
 pub use process::{Outcome, Process};
 
@@ -142,6 +144,8 @@ pub enum Kind {
     Error(String),
     /// `POST /runtime/init/error`.
     InitError,
+    /// A request to the Extensions API (`/2020-01-01/extension/...`).
+    Extension(ExtensionCall),
     /// Anything else (404), including requests that did not parse (400).
     Other,
 }

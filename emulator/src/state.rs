@@ -49,6 +49,8 @@ pub(crate) struct State {
     /// Every data chunk of a chunked request body, as it arrived (before its request is
     /// complete and recorded).
     pub live_chunks: Vec<Vec<u8>>,
+    /// The Extensions API's registrations, events and lifecycle log (`extensions.rs`).
+    pub extensions: crate::extensions::Extensions,
 }
 
 /// The server's memory of one served invocation.

@@ -178,6 +178,8 @@ const FEATURE_SETS: &[&[&str]] = &[
     &["--features", "stream"],
     &["--no-default-features", "--features", "stream"],
     &["--features", "stream,ureq"],
+    &["--features", "shutdown"],
+    &["--features", "shutdown,ureq"],
     &["--all-features"],
 ];
 
