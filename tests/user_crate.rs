@@ -1,8 +1,8 @@
 //! The README as a user meets it: every ```rust block of README.md, taken verbatim, is a binary
 //! of a crate made outside this workspace whose only dependency is `lambda-bootstrap` (by path,
 //! until it is published; with the additive `stream` and `shutdown` features, for their
-//! examples), built
-//! for x86_64 musl with cargo's defaults (none of this workspace's profile or linker settings).
+//! examples), built for x86_64 musl with cargo's defaults (none of this workspace's profile or
+//! linker settings).
 //! The first handler is then served on the emulator.
 
 mod common;

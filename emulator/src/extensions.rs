@@ -426,6 +426,35 @@ fn parse_events(body: &[u8]) -> Result<Vec<String>, &'static str> {
     events.iter().map(|e| e.as_str().map(str::to_owned).ok_or("An event type is not a string")).collect()
 }
 
+/// Starts each command line of `extensions` (the executable last: its file name is the
+/// extension's name) with the function's environment plus `env`, stdout to our stderr, stderr
+/// inherited.
+pub(crate) fn start_all(
+    emulator: &Emulator,
+    extensions: &[Vec<std::ffi::OsString>],
+    env: &[(std::ffi::OsString, std::ffi::OsString)],
+) -> Result<Vec<(String, Process)>, String> {
+    use std::os::fd::AsFd;
+    let mut started = Vec::new();
+    for argv in extensions {
+        let (Some(program), Some(executable)) = (argv.first(), argv.last()) else { continue };
+        let name = Path::new(executable).file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let mut command = emulator.command(program);
+        command.args(&argv[1..]).stderr(std::process::Stdio::inherit());
+        for (key, value) in env.iter().filter(|(key, _)| key != "AWS_LAMBDA_RUNTIME_API") {
+            command.env(key, value);
+        }
+        if let Ok(fd) = std::io::stderr().as_fd().try_clone_to_owned() {
+            command.stdout(std::process::Stdio::from(fd));
+        }
+        let process = emulator
+            .start_extension(&name, command)
+            .map_err(|e| format!("cannot run the extension {}: {e}", executable.to_string_lossy()))?;
+        started.push((name, process));
+    }
+    Ok(started)
+}
+
 /// How long each party gets at shutdown. Lambda: the runtime 500 ms when only internal
 /// extensions are registered, 300 ms beside external ones, 2 s in all ([`Deadlines::LAMBDA`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -70,7 +70,7 @@ use std::time::{Duration, Instant};
 
 pub use event::{AUTO_CONTENT_LENGTH_MAX, DEFAULT_ARN, Event, EventFraming, Fault, Framing};
 pub use extensions::{Deadlines, Extension, ExtensionCall, INIT_TIMEOUT, Shutdown};
-pub use invoke::{Invocation, Run, invoke_all, invoke_once};
+pub use invoke::{Invocation, Run, invoke_all, invoke_once, invoke_with_extensions};
 pub use process::{Outcome, Process};
 
 use state::Shared;

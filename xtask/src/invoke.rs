@@ -27,11 +27,15 @@ pub const BUILD_USAGE: &str = "usage: cargo xtask build [--arch x86_64|arm64] [-
 pub const INVOKE_USAGE: &str = "usage: cargo xtask invoke [--arch x86_64|arm64] [--example NAME | --bin NAME]
                          [--manifest-path PATH [--bin NAME]]
                          [--data JSON | --data-file FILE] [--env KEY=VALUE]... [--env-file FILE]
+                         [--extension PATH]...
   Builds the bootstrap as `build` does, runs it on the local Runtime API emulator and prints
   each response. --data-file: one JSON document, or one per line (several events to one
   process: the first cold, the rest warm); without --data or --data-file the event is read
   from stdin (hello: {\"name\":\"Ada\"}). The function sees Lambda's variables plus
-  --env-file's KEY=VALUE lines (`#` starts a comment line) and each --env (a later one wins).";
+  --env-file's KEY=VALUE lines (`#` starts a comment line) and each --env (a later one wins).
+  --extension: an external extension (an executable, or a directory of them, as /opt/extensions),
+  started before the function as Lambda does; the emulator's lifecycle is printed at the end
+  (`cargo xtask build --example extension` prints the extension example's path).";
 
 pub struct Opts {
     arch: Arch,
@@ -44,12 +48,22 @@ pub struct Opts {
     events: Option<Vec<Vec<u8>>>,
     /// `--env-file` lines, then `--env` pairs.
     env: Vec<(String, String)>,
+    /// `--extension` paths: executables or directories of them, started before the function.
+    extensions: Vec<PathBuf>,
 }
 
 impl Opts {
     /// One of the workspace's examples.
     pub fn example(arch: Arch, name: &str) -> Opts {
-        Opts { arch, example: name.into(), bin: None, manifest: None, events: None, env: Vec::new() }
+        Opts {
+            arch,
+            example: name.into(),
+            bin: None,
+            manifest: None,
+            events: None,
+            env: Vec::new(),
+            extensions: Vec::new(),
+        }
     }
 
     /// Parses `build` options (`invoke`: `with_events`); `Ok(None)` when help was asked.
@@ -79,6 +93,7 @@ impl Opts {
                         "--env needs KEY=VALUE with a non-empty KEY without spaces\n{usage}"
                     ))?)
                 }
+                "--extension" if with_events => opts.extensions.push(super::user_path(&value()?)?),
                 "--env-file" if with_events => {
                     let path = value()?;
                     let text =
@@ -156,7 +171,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
         }
         None => cargo_bootstrap::invoke::events(None, None)?,
     };
-    cargo_bootstrap::invoke::run(&binary, opts.arch, &opts.env, events)
+    cargo_bootstrap::invoke::run_with_extensions(&binary, opts.arch, &opts.env, events, &opts.extensions)
 }
 
 #[cfg(test)]
