@@ -10,6 +10,9 @@ pub const VERSION: &str = "/2020-01-01";
 pub const NAME: &str = "Lambda-Extension-Name";
 /// The identifier the register answer carries, sent back on every later request.
 pub const IDENTIFIER: &str = "Lambda-Extension-Identifier";
+/// The error type on `/extension/init/error` and `/extension/exit/error`.
+#[cfg(feature = "extension")]
+pub const ERROR_TYPE: &str = "Lambda-Extension-Function-Error-Type";
 
 /// `PREFIX/2020-01-01/extension/` + `what` (`register`, `event/next`, `init/error`,
 /// `exit/error`).

@@ -68,6 +68,7 @@
 //! - `serde`: typed handlers over serde types through serde_json (feature `serde`), for code
 //!   and event types written for `lambda_runtime`;
 //! - `shutdown`: a hook run on SIGTERM through an internal extension (feature `shutdown`);
+//!   `extension`: an external extension as a blocking program (feature `extension`);
 //!   `extension_api`: the Extensions API's paths and header names;
 //! - `sys`: the libc edge; `allocator`: `PageAlloc` for `#![no_std]` programs, mimalloc (feature
 //!   `mimalloc`).
@@ -82,7 +83,9 @@ mod config;
 mod context;
 mod endpoint;
 mod error;
-#[cfg(feature = "shutdown")]
+#[cfg(feature = "extension")]
+pub mod extension;
+#[cfg(any(feature = "shutdown", feature = "extension"))]
 mod extension_api;
 mod handler;
 #[cfg(feature = "json")]

@@ -180,6 +180,8 @@ const FEATURE_SETS: &[&[&str]] = &[
     &["--features", "stream,ureq"],
     &["--features", "shutdown"],
     &["--features", "shutdown,ureq"],
+    &["--features", "extension"],
+    &["--features", "extension,ureq"],
     &["--all-features"],
 ];
 
