@@ -6,9 +6,7 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Command;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use common::*;
@@ -16,38 +14,8 @@ use lambda_emulator::{Deadlines, ExtensionCall, Kind};
 
 const HOOK_LINE: &str = "graceful: shutting down after";
 
-/// Builds one example with `features` in `profile` for `arch` (once per test binary), into the
-/// same variant directory `tests/common` uses: only the binaries these tests need.
-fn built(arch: Arch, profile: &str, features: &str, name: &str) -> PathBuf {
-    static DONE: Mutex<Vec<String>> = Mutex::new(Vec::new());
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let run = features_with(features);
-    let target_dir = root.join("target/variants").join(run.replace(',', "-"));
-    let key = format!("{arch:?} {profile} {run} {name}");
-    let mut done = DONE.lock().unwrap_or_else(|p| p.into_inner());
-    if !done.contains(&key) {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--example", name, "--profile", profile, "--target", arch.triple()])
-            .args(["--features", &run])
-            .arg("--target-dir")
-            .arg(&target_dir)
-            .current_dir(&root)
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building {name} for {arch:?} failed");
-        done.push(key);
-    }
-    target_dir.join(arch.triple()).join(profile).join("examples").join(name)
-}
-
-/// The run's `LB_FEATURES` plus `extra`.
-fn features_with(extra: &str) -> String {
-    let run = features();
-    if run.is_empty() { extra.to_string() } else { format!("{run},{extra}") }
-}
-
 fn graceful(emu: &Emulator, arch: Arch, profile: &str) -> Command {
-    command_for(emu, arch, &built(arch, profile, "shutdown", "graceful"))
+    command_for(emu, arch, &example_only(arch, profile, "shutdown", "graceful"))
 }
 
 /// Waits until the runtime waits in `/next` and (if `registered`) the internal extension in its

@@ -308,13 +308,17 @@ impl Connection {
             exit_error: None,
             queue: VecDeque::new(),
         });
+        // Recorded under the same lock: whoever sees the extension registered sees its request.
+        let mut request = request;
+        request.answered = 200;
+        state.requests.push(request);
         drop(state);
         self.shared.notify();
         let body = format!(
             r#"{{"functionName":"{FUNCTION_NAME}","functionVersion":"$LATEST","handler":"bootstrap"}}"#
         );
         let head = [("Lambda-Extension-Identifier", id.as_str())];
-        self.answer_with(request, 200, &head, &body)
+        if self.write(&answer_bytes(200, &head, &body)) { Then::KeepAlive } else { Then::End(End::Close) }
     }
 
     fn extension_error(&self, request: &Request, init: bool) -> (u16, String) {
@@ -399,13 +403,6 @@ impl Connection {
                 return Then::End(End::Close);
             }
         }
-    }
-
-    /// Records the request as answered, then writes a JSON answer with extra headers.
-    fn answer_with(&self, mut request: Request, status: u16, head: &[(&str, &str)], body: &str) -> Then {
-        request.answered = status;
-        self.shared.record(request);
-        if self.write(&answer_bytes(status, head, body)) { Then::KeepAlive } else { Then::End(End::Close) }
     }
 }
 
