@@ -18,6 +18,11 @@
 //! - anything else: `404`; a request that does not parse: `400` and close; a body cut
 //!   short: `400 TruncatedHTTPRequest` and close.
 //!
+//! - `/2020-01-01/extension/...`: the Extensions API, and Lambda's lifecycle around it
+//!   (external extensions started first, init gated on every extension's `next`, `INVOKE`s,
+//!   shutdown with SIGTERM, `SHUTDOWN` and SIGKILL): see [`Emulator::shut_down`] and the
+//!   `extensions` module.
+//!
 //! Unlike the classic RIE, two concurrent `/next` requests get different events (the
 //! second waits for the next push, as in LMI mode), and a `/next` whose client went
 //! away while waiting does not take an event.

@@ -103,9 +103,16 @@ pub fn main(args: &[String]) -> Result<(), String> {
         others,
     });
     println!("{report}");
+    // External extensions: ours against lambda-extension, start-up only (`bench_ext.rs`).
+    let extension = super::bench_ext::startup(&config)?;
+    println!("{extension}");
     if config.write {
         super::write_section(SECTION, &report)?;
-        eprintln!("bench: wrote the \"{SECTION}\" section of size-report.md");
+        super::write_section(super::bench_ext::SECTION, &extension)?;
+        eprintln!(
+            "bench: wrote the \"{SECTION}\" and \"{}\" sections of size-report.md",
+            super::bench_ext::SECTION
+        );
     } else {
         eprintln!("bench: --quick: size-report.md left alone (add --write to write it)");
     }

@@ -26,6 +26,7 @@
 
 mod bench;
 mod bench_alloc;
+mod bench_ext;
 mod cargo_lambda;
 mod invoke;
 mod migration;

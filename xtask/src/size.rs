@@ -8,7 +8,8 @@
 //! `sqs_batch on lambda_runtime` is the `sqs_batch` example's function on `lambda_runtime` +
 //! `aws_lambda_events` (`bench/sqs-baseline`, its own workspace and Cargo.lock), and
 //! `serde_http on lambda_runtime` the `serde_http` example's (`bench/serde-baseline`): comparison
-//! rows, shown with their delta but never budgeted.
+//! rows, shown with their delta but never budgeted. `extension on lambda-extension` is the
+//! `extension` example's external extension on `lambda-extension` (`bench/extension-baseline`).
 //!
 //! Without `--check`, when a nightly toolchain with `rust-src` and a target's std is installed,
 //! the `nostd`, `echo std` and `hello default` rows are built once more with `-Zbuild-std` and
@@ -65,6 +66,20 @@ const ROWS: &[Row] = &[
         features: &["--features", "stream"],
         c_code: false,
         manifest: None,
+    },
+    Row {
+        name: "extension",
+        example: "extension",
+        features: &["--no-default-features", "--features", "extension"],
+        c_code: false,
+        manifest: None,
+    },
+    Row {
+        name: "extension on lambda-extension",
+        example: "extension-baseline",
+        features: &[],
+        c_code: false,
+        manifest: Some("bench/extension-baseline/Cargo.toml"),
     },
     Row {
         name: "sqs_batch on lambda_runtime",
