@@ -47,12 +47,13 @@ use cargo_bootstrap::bench::{LARGE, Program, SMALL};
 
 use super::{Arch, root, run, setup};
 
-const USAGE: &str = "usage: cargo xtask bench [--quick] [--write] [--unpin] [--verbose] [--alloc] [--runs N] [--invocations N] [--large-invocations N]
+const USAGE: &str = "usage: cargo xtask bench [--quick] [--write] [--unpin] [--verbose] [--alloc] [--extensions] [--runs N] [--invocations N] [--large-invocations N]
   --quick                  2 runs of 30 (64 B) and 3 (1 MiB) warm invocations; writes nothing
   --write                  write size-report.md even with --quick
   --unpin                  do not pin the emulator and the function to one CPU
   --verbose                print every run's figures to stderr
   --alloc                  the JSON-heavy `orders` example on musl's malloc and on mimalloc instead
+  --extensions             only the extension start-up against lambda-extension (its section)
   --runs N                 runs per program and event size (default 40)
   --invocations N          warm invocations per run with 64 B events (default 500)
   --large-invocations N    warm invocations per run with 1 MiB events (default 30)";
@@ -76,6 +77,14 @@ pub fn main(args: &[String]) -> Result<(), String> {
     }
     if config.alloc {
         return super::bench_alloc::allocators(&config);
+    }
+    if config.extensions {
+        let extension = super::bench_ext::startup(&config)?;
+        println!("{extension}");
+        if config.write {
+            super::write_section(super::bench_ext::SECTION, &extension)?;
+        }
+        return Ok(());
     }
     let machine = Machine::describe(&root());
     let programs = build_all()?;
@@ -133,6 +142,8 @@ pub struct Config {
     pub verbose: bool,
     /// Compare allocators on the JSON-heavy `orders` example instead (`--alloc`).
     pub alloc: bool,
+    /// Only the extension start-up section (`--extensions`).
+    pub extensions: bool,
     /// The command line, for the report.
     pub command: String,
 }
@@ -149,6 +160,7 @@ impl Config {
             quick,
             verbose: false,
             alloc: false,
+            extensions: false,
             command: ["cargo xtask bench"]
                 .into_iter()
                 .chain(args.iter().map(String::as_str))
@@ -170,6 +182,7 @@ impl Config {
                 "--unpin" => config.pin = false,
                 "--verbose" => config.verbose = true,
                 "--alloc" => config.alloc = true,
+                "--extensions" => config.extensions = true,
                 "--runs" => config.runs = count()?,
                 "--invocations" => config.invocations = count()?,
                 "--large-invocations" => config.large_invocations = count()?,

@@ -27,9 +27,14 @@ pub fn startup(config: &Config) -> Result<String, String> {
         Some("bench-extension"),
     )?;
     let mut programs = vec![ours];
+    // `--extensions` asks for the comparison even with --quick.
     // Under --quick (CI) the baseline is not built: its tokio and hyper would cost minutes.
-    if !config.quick {
+    if !config.quick || config.extensions {
         programs.push(baseline()?);
+    }
+    if config.extensions && config.pin {
+        // Alone (`--extensions`), after the builds; in a whole run `bench.rs` has pinned already.
+        cargo_bootstrap::bench::machine::pin_to_one_cpu()?;
     }
     let runs = if config.quick { 2 } else { config.runs };
     let n = programs.len();
@@ -62,7 +67,7 @@ pub fn startup(config: &Config) -> Result<String, String> {
             duration(medians[i]),
             duration(t[0]),
             duration(t[t.len() - 1]),
-            ratio(medians[i].as_secs_f64(), medians[n - 1].as_secs_f64()),
+            if n > 1 { ratio(medians[i].as_secs_f64(), medians[n - 1].as_secs_f64()) } else { "—".into() },
             program.size
         );
     }
