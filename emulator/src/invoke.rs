@@ -127,7 +127,7 @@ fn invoke_into(
     }
     let emulator = Emulator::try_start_with(Options::default())
         .map_err(|e| format!("cannot start the emulator: {e}"))?;
-    let mut started = crate::extensions::start_all(&emulator, extensions, env);
+    let mut started = crate::lifecycle::start_all(&emulator, extensions, env);
     let mut process = None;
     let result = match started.as_mut().map_err(|e| e.clone()) {
         Ok(started) => emulator.wait_registered(started).and_then(|()| {

@@ -58,6 +58,7 @@ mod connection;
 mod event;
 mod extensions;
 mod invoke;
+mod lifecycle;
 mod process;
 mod server;
 mod state;
@@ -74,8 +75,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use event::{AUTO_CONTENT_LENGTH_MAX, DEFAULT_ARN, Event, EventFraming, Fault, Framing};
-pub use extensions::{Deadlines, Extension, ExtensionCall, INIT_TIMEOUT, Shutdown};
+pub use extensions::{Extension, ExtensionCall, INIT_TIMEOUT};
 pub use invoke::{Invocation, Run, invoke_all, invoke_once, invoke_with_extensions};
+pub use lifecycle::{Deadlines, Shutdown};
 pub use process::{Outcome, Process};
 
 use state::Shared;
