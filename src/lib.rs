@@ -70,6 +70,9 @@
 //!   it goes, each flush one HTTP chunk, a late failure as HTTP trailers;
 //! - `serde`: typed handlers over serde types through serde_json (feature `serde`), for code
 //!   and event types written for `lambda_runtime`;
+//! - `shutdown`: a hook run on SIGTERM through an internal extension (feature `shutdown`);
+//!   `extension`: an external extension as a blocking program (feature `extension`);
+//!   `extension_api`: the Extensions API's paths and header names;
 //! - `sys`: the libc edge; `allocator`: `PageAlloc` for `#![no_std]` programs, mimalloc (feature
 //!   `mimalloc`).
 
@@ -87,6 +90,10 @@ mod context;
 mod current;
 mod endpoint;
 mod error;
+#[cfg(feature = "extension")]
+pub mod extension;
+#[cfg(any(feature = "shutdown", feature = "extension"))]
+mod extension_api;
 mod handler;
 #[cfg(feature = "json")]
 mod json;
@@ -97,6 +104,8 @@ mod protocol;
 mod runtime;
 #[cfg(feature = "serde")]
 pub mod serde;
+#[cfg(feature = "shutdown")]
+mod shutdown;
 mod stop;
 #[cfg(feature = "stream")]
 pub mod stream;
@@ -120,6 +129,8 @@ pub use log;
 #[cfg(feature = "json")]
 pub use miniserde;
 pub use panic::PANIC_ERROR_TYPE;
+#[cfg(feature = "shutdown")]
+pub use shutdown::on_shutdown;
 #[cfg(feature = "tracing")]
 pub use tracing;
 

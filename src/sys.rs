@@ -378,6 +378,93 @@ pub fn ignore_sigpipe() {
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
 }
 
+/// The signal edge of graceful shutdown (feature `shutdown`): SIGTERM is blocked and read from a
+/// descriptor, so that no code ever runs inside a signal handler.
+#[cfg(feature = "shutdown")]
+pub mod signal {
+    use super::{Errno, Socket, c_int};
+
+    /// A set holding SIGTERM alone.
+    fn sigterm_set() -> libc::sigset_t {
+        // SAFETY: sigset_t is plain old data; sigemptyset initialises it before sigaddset.
+        unsafe {
+            let mut set: libc::sigset_t = core::mem::zeroed();
+            libc::sigemptyset(&raw mut set);
+            libc::sigaddset(&raw mut set, libc::SIGTERM);
+            set
+        }
+    }
+
+    /// Blocks (`true`) or unblocks SIGTERM on the calling thread; threads it starts later inherit
+    /// the mask.
+    pub fn block_sigterm(block: bool) -> Result<(), Errno> {
+        let set = sigterm_set();
+        let how = if block { libc::SIG_BLOCK } else { libc::SIG_UNBLOCK };
+        // SAFETY: `set` is an initialised signal set; the old mask is not asked for.
+        let e = unsafe { libc::pthread_sigmask(how, &raw const set, core::ptr::null_mut()) };
+        if e == 0 { Ok(()) } else { Err(Errno(e)) }
+    }
+
+    /// A descriptor that becomes readable when a (blocked) SIGTERM is pending; closed on drop.
+    pub struct SigtermFd(c_int);
+
+    impl SigtermFd {
+        /// `signalfd(2)` for SIGTERM.
+        pub fn new() -> Result<SigtermFd, Errno> {
+            let set = sigterm_set();
+            // SAFETY: -1 asks for a new descriptor; `set` is an initialised signal set.
+            let fd = unsafe { libc::signalfd(-1, &raw const set, libc::SFD_CLOEXEC) };
+            if fd < 0 { Err(Errno::last()) } else { Ok(SigtermFd(fd)) }
+        }
+
+        /// Takes the pending SIGTERM (one `signalfd_siginfo`); the sender's pid, if it was read.
+        pub fn take(&self) -> Option<u32> {
+            // SAFETY: signalfd_siginfo is plain old data; all-zero is a valid value.
+            let mut info: libc::signalfd_siginfo = unsafe { core::mem::zeroed() };
+            let size = core::mem::size_of::<libc::signalfd_siginfo>();
+            // SAFETY: `info` is writable memory of `size` bytes that outlives the call.
+            let n = unsafe { libc::read(self.0, (&raw mut info).cast(), size) };
+            (n == size as isize).then_some(info.ssi_pid)
+        }
+    }
+
+    impl Drop for SigtermFd {
+        fn drop(&mut self) {
+            // SAFETY: we own the descriptor and nothing uses it after drop.
+            unsafe { libc::close(self.0) };
+        }
+    }
+
+    /// What [`wait`] saw.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Ready {
+        /// SIGTERM is pending.
+        Sigterm,
+        /// The socket has something to read (an answer, an end of stream or an error).
+        Socket,
+    }
+
+    /// Blocks until SIGTERM is pending or `socket` (if any) is readable; SIGTERM wins a tie.
+    pub fn wait(sigterm: &SigtermFd, socket: Option<&Socket>) -> Ready {
+        let mut fds = [
+            libc::pollfd { fd: sigterm.0, events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: socket.map_or(-1, |s| s.fd), events: libc::POLLIN, revents: 0 },
+        ];
+        loop {
+            // SAFETY: two valid pollfd entries for the duration of the call (a negative fd is
+            // ignored by poll).
+            let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+            if n > 0 && fds[0].revents != 0 {
+                return Ready::Sigterm;
+            }
+            if n > 0 && fds[1].revents != 0 {
+                return Ready::Socket;
+            }
+            // EINTR, or nothing ready: wait again.
+        }
+    }
+}
+
 /// Aborts the process (for a `#![no_std]` program's panic handler).
 pub fn abort() -> ! {
     // SAFETY: abort(3) takes no arguments and never returns.

@@ -1,8 +1,8 @@
 //! The README as a user meets it: every ```rust block of README.md, taken verbatim, is a binary
 //! of a crate made outside this workspace whose only dependency is `lambda-bootstrap` (by path,
-//! until it is published; with the additive `stream`, `concurrency` and `log` features, for
-//! their examples), built for x86_64 musl with cargo's defaults (none of this workspace's profile or
-//! linker settings). The first handler is then served on the emulator.
+//! until it is published; with the additive `stream`, `concurrency`, `log`, `shutdown` and
+//! `extension` features, for their examples), built for x86_64 musl with cargo's defaults (none of
+//! this workspace's profile or linker settings). The first handler is then served on the emulator.
 
 mod common;
 
@@ -51,7 +51,7 @@ fn build_user_crate(blocks: &[String]) -> Vec<PathBuf> {
     std::fs::create_dir_all(dir.join("src/bin")).unwrap();
     let manifest = format!(
         "[package]\nname = \"my-function\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
-         [dependencies]\nlambda-bootstrap = {{ path = {:?}, features = [\"stream\", \"concurrency\", \"log\"] }}\n",
+         [dependencies]\nlambda-bootstrap = {{ path = {:?}, features = [\"stream\", \"concurrency\", \"log\", \"shutdown\", \"extension\"] }}\n",
         root.display().to_string()
     );
     std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();

@@ -80,6 +80,20 @@ pub fn events(data: Option<&str>, data_file: Option<&Path>) -> Result<Vec<Vec<u8
 /// answered invocation on stdout, times on stderr, then why the run stopped early or how the
 /// process ended, if it did. An error response is an error.
 pub fn run(binary: &Path, arch: Arch, env: &[(String, String)], events: Vec<Vec<u8>>) -> Result<(), String> {
+    run_with_extensions(binary, arch, env, events, &[])
+}
+
+/// [`run`] with external extensions: each path is an executable or a directory of them (Lambda's
+/// `/opt/extensions`), started before the function as Lambda does; the emulator's lifecycle
+/// (registrations, init, the shutdown) is printed on stderr at the end whenever an extension
+/// took part.
+pub fn run_with_extensions(
+    binary: &Path,
+    arch: Arch,
+    env: &[(String, String)],
+    events: Vec<Vec<u8>>,
+    extensions: &[std::path::PathBuf],
+) -> Result<(), String> {
     let size = std::fs::metadata(binary).map_err(|e| format!("{}: {e}", binary.display()))?.len();
     setup::setup(&[arch])?;
     let mut argv: Vec<OsString> = Vec::new();
@@ -94,7 +108,33 @@ pub fn run(binary: &Path, arch: Arch, env: &[(String, String)], events: Vec<Vec<
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(chunk).and_then(|()| out.flush());
     };
-    let run = lambda_emulator::invoke_all(&argv, &env, events, Duration::from_secs(30), &mut print_chunk);
+    let mut runner: Vec<OsString> = argv[..argv.len() - 1].to_vec();
+    let mut commands = Vec::new();
+    for path in extensions {
+        let mut files = vec![path.clone()];
+        if path.is_dir() {
+            files = std::fs::read_dir(path)
+                .map_err(|e| format!("{}: {e}", path.display()))?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .collect();
+            files.sort();
+        }
+        for file in files {
+            runner.push(file.into());
+            commands.push(runner.clone());
+            runner.pop();
+        }
+    }
+    let run = lambda_emulator::invoke_with_extensions(
+        &argv,
+        &env,
+        &commands,
+        events,
+        Duration::from_secs(30),
+        &mut print_chunk,
+    );
     eprintln!("{} ({}, {size} bytes)", shown(binary).display(), arch.triple());
     let mut failed = false;
     for (i, invocation) in run.invocations.iter().enumerate() {
@@ -129,6 +169,12 @@ pub fn run(binary: &Path, arch: Arch, env: &[(String, String)], events: Vec<Vec<
             );
         } else {
             eprintln!("  invocation {} (warm) {:.2?}", i + 1, invocation.invocation);
+        }
+    }
+    if !run.lifecycle.is_empty() {
+        eprintln!("  lifecycle (the emulator's log):");
+        for line in &run.lifecycle {
+            eprintln!("    {line}");
         }
     }
     match run.failure {

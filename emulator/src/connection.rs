@@ -16,7 +16,7 @@ use crate::{Framing, Kind, Options, Request};
 const API: &str = "/2018-06-01";
 
 /// How a connection ends.
-enum End {
+pub(crate) enum End {
     /// Shut down the write side (FIN) and close.
     Close,
     /// Close with a RST.
@@ -24,7 +24,7 @@ enum End {
 }
 
 /// What to do after a request was handled.
-enum Then {
+pub(crate) enum Then {
     KeepAlive,
     End(End),
 }
@@ -56,7 +56,7 @@ impl Connection {
         drop(stream);
     }
 
-    fn write(&self, bytes: &[u8]) -> bool {
+    pub(crate) fn write(&self, bytes: &[u8]) -> bool {
         let mut stream = self.reader.stream();
         stream.write_all(bytes).is_ok()
     }
@@ -139,6 +139,7 @@ impl Connection {
             Kind::Next => self.next(request),
             Kind::Response(id) | Kind::Error(id) => self.post_result(request, &id),
             Kind::InitError => self.init_error(request),
+            Kind::Extension(call) => self.extension(request, call),
             Kind::Other => {
                 let body = wire::error_body("NotFound", "Not Found");
                 self.answer(request, 404, &body, false)
@@ -170,7 +171,7 @@ impl Connection {
 
     /// Record the request as answered with `status`, then write a JSON answer.
     /// `close`: close the connection afterwards (announced with `Connection: close`).
-    fn answer(&self, mut request: Request, status: u16, body: &str, close: bool) -> Then {
+    pub(crate) fn answer(&self, mut request: Request, status: u16, body: &str, close: bool) -> Then {
         request.answered = status;
         self.shared.record(request);
         if !self.write(&wire::json_answer(status, body, close)) || close {
@@ -254,7 +255,9 @@ impl Connection {
             if state.shutdown {
                 return None;
             }
-            if let Some(mut event) = state.queue.pop_front() {
+            // No event before every registered extension waits in its `next` (`extensions.rs`).
+            let ready = state.extensions.ready_for_invoke();
+            if let Some(mut event) = if ready { state.queue.pop_front() } else { None } {
                 let fault = event.fault.take();
                 let answered = match &fault {
                     Some(Fault::Status(status, _)) => *status,
@@ -271,6 +274,7 @@ impl Connection {
                             writing_at: None,
                         };
                         state.invocations.insert(event.request_id().to_owned(), invocation);
+                        state.extensions.invoke(&event);
                         200
                     }
                 };
@@ -363,6 +367,9 @@ pub(crate) fn route(opts: &Options, method: &str, path: &str) -> Kind {
         },
         None => path,
     };
+    if let Some(kind) = crate::extensions::route(method, path) {
+        return kind;
+    }
     let Some(rest) = path.strip_prefix(API) else {
         return Kind::Other;
     };
@@ -390,7 +397,7 @@ fn wait_readable(socket: &impl AsRawFd, timeout: Duration) -> bool {
 }
 
 /// Whether the peer closed or reset the connection (checked without consuming data).
-fn peer_gone(stream: &TcpStream) -> bool {
+pub(crate) fn peer_gone(stream: &TcpStream) -> bool {
     if !wait_readable(stream, Duration::ZERO) {
         return false;
     }

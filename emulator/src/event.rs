@@ -12,7 +12,7 @@ pub const DEFAULT_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:te
 pub const AUTO_CONTENT_LENGTH_MAX: usize = 2048;
 
 /// How far in the future the absolute deadline lies when an event is served.
-const DEADLINE_AFTER: Duration = Duration::from_millis(3000);
+pub(crate) const DEADLINE_AFTER: Duration = Duration::from_millis(3000);
 
 /// The relative deadline `cargo lambda watch` sends.
 const RELATIVE_DEADLINE: &str = "600000";
@@ -228,6 +228,11 @@ impl Event {
     pub fn reply_and_close(mut self, status: u16, body: &str) -> Event {
         self.reply = Some(Reply { status, body: body.to_owned(), close: true });
         self
+    }
+
+    /// The value of a header added with [`Event::header`] (name case-insensitive).
+    pub(crate) fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// The `200` answer to `GET /next`: head and framed body, as bytes.

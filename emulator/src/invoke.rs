@@ -7,7 +7,7 @@ use std::os::fd::AsFd;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::{Emulator, Event, Kind, Options, Process, Request};
+use crate::{Deadlines, Emulator, Event, Kind, Options, Process, Request};
 
 /// The answer of one invocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +71,8 @@ pub struct Run {
     /// panic under `panic = "abort"` after its `/error` post), timed out, or its post was
     /// rejected. `None` when every event was answered and the process then asked for the next.
     pub failure: Option<String>,
+    /// The emulator's lifecycle lines ([`Emulator::lifecycle`]): extensions, init, the shutdown.
+    pub lifecycle: Vec<String>,
 }
 
 /// Like [`invoke_once`], for several events handed to one process one after the other (each once
@@ -86,14 +88,68 @@ pub fn invoke_all(
     timeout: Duration,
     on_chunk: &mut dyn FnMut(&[u8]),
 ) -> Run {
+    invoke_with_extensions(bootstrap, env, &[], events, timeout, on_chunk)
+}
+
+/// [`invoke_all`] with external extensions: each `extensions` entry is a command line (an
+/// executable, or a runner such as qemu and the executable last, whose file name is the
+/// extension's name). They start before the bootstrap and must register first, as on Lambda;
+/// after the last answer the function is shut down as Lambda does ([`Emulator::shut_down`]).
+pub fn invoke_with_extensions(
+    bootstrap: &[OsString],
+    env: &[(OsString, OsString)],
+    extensions: &[Vec<OsString>],
+    events: Vec<Vec<u8>>,
+    timeout: Duration,
+    on_chunk: &mut dyn FnMut(&[u8]),
+) -> Run {
     let mut done = Vec::new();
-    let failure = invoke_into(&mut done, bootstrap, env, events, timeout, on_chunk).err();
-    Run { invocations: done, failure }
+    let mut lifecycle = Vec::new();
+    let failure =
+        invoke_into(&mut done, &mut lifecycle, bootstrap, env, extensions, events, timeout, on_chunk).err();
+    Run { invocations: done, failure, lifecycle }
 }
 
 /// The body of [`invoke_all`]: pushes each answered invocation into `done`.
+#[allow(clippy::too_many_arguments)]
 fn invoke_into(
     done: &mut Vec<Invocation>,
+    lifecycle: &mut Vec<String>,
+    bootstrap: &[OsString],
+    env: &[(OsString, OsString)],
+    extensions: &[Vec<OsString>],
+    events: Vec<Vec<u8>>,
+    timeout: Duration,
+    on_chunk: &mut dyn FnMut(&[u8]),
+) -> Result<(), String> {
+    if bootstrap.is_empty() {
+        return Err("no bootstrap given".into());
+    }
+    let emulator = Emulator::try_start_with(Options::default())
+        .map_err(|e| format!("cannot start the emulator: {e}"))?;
+    let mut started = crate::lifecycle::start_all(&emulator, extensions, env);
+    let mut process = None;
+    let result = match started.as_mut().map_err(|e| e.clone()) {
+        Ok(started) => emulator.wait_registered(started).and_then(|()| {
+            invoke_events(done, &emulator, &mut process, bootstrap, env, events, timeout, on_chunk)
+        }),
+        Err(e) => Err(e),
+    };
+    if let Some(process) = process {
+        let extensions = started.unwrap_or_default().into_iter().map(|(_, p)| p).collect();
+        emulator.shut_down(process, extensions, "spindown", Deadlines::LAMBDA);
+    }
+    *lifecycle = emulator.lifecycle();
+    result
+}
+
+/// The events of [`invoke_into`], handed one after the other to the bootstrap it starts in
+/// `process` (left there for the shutdown).
+#[allow(clippy::too_many_arguments)]
+fn invoke_events(
+    done: &mut Vec<Invocation>,
+    emulator: &Emulator,
+    process: &mut Option<Process>,
     bootstrap: &[OsString],
     env: &[(OsString, OsString)],
     events: Vec<Vec<u8>>,
@@ -101,16 +157,13 @@ fn invoke_into(
     on_chunk: &mut dyn FnMut(&[u8]),
 ) -> Result<(), String> {
     let (program, args) = bootstrap.split_first().ok_or("no bootstrap given")?;
-    let emulator = Emulator::try_start_with(Options::default())
-        .map_err(|e| format!("cannot start the emulator: {e}"))?;
-    let mut process = None;
     let mut spawned = Instant::now();
     let mut chunks = Chunks { on_chunk, handed: 0 };
     for event in events {
         let event = Event::new(event);
         let request_id = event.request_id().to_owned();
         emulator.push(event);
-        let process = match &mut process {
+        let process = match process {
             Some(process) => process,
             None => {
                 // The first event is queued before the start: a cold invocation, as on Lambda.
@@ -130,7 +183,7 @@ fn invoke_into(
                 process.insert(started)
             }
         };
-        let post = wait_result(&emulator, process, done.len(), timeout, &mut chunks)?;
+        let post = wait_result(emulator, process, done.len(), timeout, &mut chunks)?;
         if !(200..300).contains(&post.answered) {
             let mut message = format!("the bootstrap's POST {} was answered {}", post.path, post.answered);
             if post.answered == 413 {
@@ -160,13 +213,12 @@ fn invoke_into(
             break;
         }
     }
-    let Some(mut process) = process else { return Ok(()) };
+    let Some(process) = process else { return Ok(()) };
     let ended = if done.last().is_some_and(|i| i.kind != Kind::InitError) {
-        wait_next_or_exit(&emulator, &mut process, done.len(), timeout)
+        wait_next_or_exit(emulator, process, done.len(), timeout)
     } else {
         None
     };
-    process.kill();
     ended.map_or(Ok(()), Err)
 }
 
@@ -229,6 +281,9 @@ fn wait_result(
             chunks.hand_over(emulator); // those that came just before the body ended
             return Ok(post);
         }
+        if let Some(failure) = emulator.init_failure() {
+            return Err(failure);
+        }
         if let Some(status) = process.try_wait() {
             return nth_result(emulator, index)
                 .ok_or(format!("the bootstrap exited ({status}) without answering the invocation"));
@@ -264,7 +319,7 @@ pub fn invoke_concurrent(
 ) -> Run {
     let mut done = Vec::new();
     let failure = concurrent_into(&mut done, bootstrap, env, events, concurrency, timeout).err();
-    Run { invocations: done, failure }
+    Run { invocations: done, failure, lifecycle: Vec::new() }
 }
 
 /// The body of [`invoke_concurrent`].

@@ -18,6 +18,11 @@
 //! - anything else: `404`; a request that does not parse: `400` and close; a body cut
 //!   short: `400 TruncatedHTTPRequest` and close.
 //!
+//! - `/2020-01-01/extension/...`: the Extensions API, and Lambda's lifecycle around it
+//!   (external extensions started first, init gated on every extension's `next`, `INVOKE`s,
+//!   shutdown with SIGTERM, `SHUTDOWN` and SIGKILL): see [`Emulator::shut_down`] and the
+//!   `extensions` module.
+//!
 //! Unlike the classic RIE, two concurrent `/next` requests get different events (the
 //! second waits for the next push, as in LMI mode), and a `/next` whose client went
 //! away while waiting does not take an event. So it serves a worker pool as the Managed
@@ -57,7 +62,9 @@
 
 mod connection;
 mod event;
+mod extensions;
 mod invoke;
+mod lifecycle;
 mod process;
 mod server;
 mod state;
@@ -74,7 +81,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use event::{AUTO_CONTENT_LENGTH_MAX, DEFAULT_ARN, Event, EventFraming, Fault, Framing};
-pub use invoke::{Invocation, Run, invoke_all, invoke_concurrent, invoke_once};
+pub use extensions::{Extension, ExtensionCall, INIT_TIMEOUT};
+pub use invoke::{Invocation, Run, invoke_all, invoke_concurrent, invoke_once, invoke_with_extensions};
+pub use lifecycle::{Deadlines, Shutdown};
 pub use process::{Outcome, Process};
 
 use state::Shared;
@@ -148,6 +157,8 @@ pub enum Kind {
     Error(String),
     /// `POST /runtime/init/error`.
     InitError,
+    /// A request to the Extensions API (`/2020-01-01/extension/...`).
+    Extension(ExtensionCall),
     /// Anything else (404), including requests that did not parse (400).
     Other,
 }

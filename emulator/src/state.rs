@@ -53,6 +53,8 @@ pub(crate) struct State {
     pub hold: bool,
     /// The result posts waiting now: (connection, request id), in arrival order.
     pub held: Vec<(usize, String)>,
+    /// The Extensions API's registrations, events and lifecycle log (`extensions.rs`).
+    pub extensions: crate::extensions::Extensions,
 }
 
 /// The server's memory of one served invocation.

@@ -103,6 +103,20 @@ impl Raw {
     }
 }
 
+/// For the shutdown thread (feature `shutdown`): a request whose answer is awaited with `poll`.
+#[cfg(feature = "shutdown")]
+impl Raw {
+    /// Sends the request written with [`Transport::head`] now, without reading its answer.
+    pub fn send_head(&mut self) -> Result<(), TransportError> {
+        self.send([&[], &[]])
+    }
+
+    /// The connection's socket, if one is open: readable once the answer begins.
+    pub fn socket(&self) -> Option<&Socket> {
+        self.socket.as_ref()
+    }
+}
+
 /// Appends `name: value` lines, values made safe ([`protocol::header_value`]).
 fn push_fields(h: &mut Vec<u8>, fields: &[(&str, &str)]) {
     for (name, value) in fields {

@@ -221,3 +221,34 @@ pub fn assert_echoed(posts: &[Request], sent: &[Vec<u8>]) {
         assert!(post.body == *body, "{i}: {} bytes back for {}", post.body.len(), body.len());
     }
 }
+
+/// Example `name` alone, built with the run's `LB_FEATURES` plus `features` in `profile` for
+/// `arch` (once per test binary), into the variant directory [`example_with`] uses: a test that
+/// needs one binary does not build every example.
+pub fn example_only(arch: Arch, profile: &str, features: &str, name: &str) -> PathBuf {
+    static DONE: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let run = features_with(features);
+    let target_dir = root.join("target/variants").join(run.replace(',', "-"));
+    let key = format!("{arch:?} {profile} {run} {name}");
+    let mut done = DONE.lock().unwrap_or_else(|p| p.into_inner());
+    if !done.contains(&key) {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--example", name, "--profile", profile, "--target", arch.triple()])
+            .args(["--features", &run])
+            .arg("--target-dir")
+            .arg(&target_dir)
+            .current_dir(&root)
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building {name} for {arch:?} failed");
+        done.push(key);
+    }
+    target_dir.join(arch.triple()).join(profile).join("examples").join(name)
+}
+
+/// The run's `LB_FEATURES` plus `extra`.
+pub fn features_with(extra: &str) -> String {
+    let run = features();
+    if run.is_empty() { extra.to_string() } else { format!("{run},{extra}") }
+}

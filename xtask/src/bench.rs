@@ -49,7 +49,7 @@ use cargo_bootstrap::bench::{HUGE, LARGE, Program, SMALL};
 
 use super::{Arch, root, run, setup};
 
-const USAGE: &str = "usage: cargo xtask bench [--quick] [--write] [--unpin] [--verbose] [--alloc | --concurrency] [--runs N] [--invocations N] [--large-invocations N] [--huge-invocations N]
+const USAGE: &str = "usage: cargo xtask bench [--quick] [--write] [--unpin] [--verbose] [--alloc | --concurrency | --extensions] [--runs N] [--invocations N] [--large-invocations N] [--huge-invocations N]
   --quick                  2 runs of 30 (64 B), 3 (1 MiB) and 2 (6 MiB) warm invocations; writes nothing
   --write                  write size-report.md even with --quick
   --unpin                  do not pin the emulator and the function to one CPU
@@ -57,6 +57,7 @@ const USAGE: &str = "usage: cargo xtask bench [--quick] [--write] [--unpin] [--v
   --alloc                  the JSON-heavy `orders` example on musl's malloc and on mimalloc instead
   --concurrency            N = 1, 4, 16, 64 invocations at once (sleepy against lambda_runtime's
                            run_concurrent) on 1 and 2 CPUs instead; --quick: N = 1, 4 on 1 CPU
+  --extensions             only the extension start-up against lambda-extension (its section)
   --runs N                 runs per program and event size (default 40)
   --invocations N          warm invocations per run with 64 B events (default 500)
   --large-invocations N    warm invocations per run with 1 MiB events (default 30)
@@ -99,6 +100,14 @@ pub fn main(args: &[String]) -> Result<(), String> {
     if config.concurrency {
         return super::bench_concurrency::concurrency(&config);
     }
+    if config.extensions {
+        let extension = super::bench_ext::startup(&config)?;
+        println!("{extension}");
+        if config.write {
+            super::write_section(super::bench_ext::SECTION, &extension)?;
+        }
+        return Ok(());
+    }
     let machine = Machine::describe(&root());
     let programs = build_all()?;
     let cpu = if config.pin { Some(pin_to_one_cpu()?) } else { None };
@@ -127,9 +136,16 @@ pub fn main(args: &[String]) -> Result<(), String> {
         others,
     });
     println!("{report}");
+    // External extensions: ours against lambda-extension, start-up only (`bench_ext.rs`).
+    let extension = super::bench_ext::startup(&config)?;
+    println!("{extension}");
     if config.write {
         super::write_section(SECTION, &report)?;
-        eprintln!("bench: wrote the \"{SECTION}\" section of size-report.md");
+        super::write_section(super::bench_ext::SECTION, &extension)?;
+        eprintln!(
+            "bench: wrote the \"{SECTION}\" and \"{}\" sections of size-report.md",
+            super::bench_ext::SECTION
+        );
     } else {
         eprintln!("bench: --quick: size-report.md left alone (add --write to write it)");
     }
@@ -153,6 +169,8 @@ pub struct Config {
     pub alloc: bool,
     /// Many invocations at once instead (`--concurrency`).
     pub concurrency: bool,
+    /// Only the extension start-up section (`--extensions`).
+    pub extensions: bool,
     /// The command line, for the report.
     pub command: String,
 }
@@ -171,6 +189,7 @@ impl Config {
             verbose: false,
             alloc: false,
             concurrency: false,
+            extensions: false,
             command: ["cargo xtask bench"]
                 .into_iter()
                 .chain(args.iter().map(String::as_str))
@@ -193,6 +212,7 @@ impl Config {
                 "--verbose" => config.verbose = true,
                 "--alloc" => config.alloc = true,
                 "--concurrency" => config.concurrency = true,
+                "--extensions" => config.extensions = true,
                 "--runs" => config.runs = count()?,
                 "--invocations" => config.invocations = count()?,
                 "--large-invocations" => config.large_invocations = count()?,

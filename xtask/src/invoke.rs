@@ -28,13 +28,17 @@ pub const INVOKE_USAGE: &str = "usage: cargo xtask invoke [--arch x86_64|arm64] 
                          [--manifest-path PATH [--bin NAME]]
                          [--data JSON | --data-file FILE] [--env KEY=VALUE]... [--env-file FILE]
                          [--concurrency N]
+                         [--extension PATH]...
   Builds the bootstrap as `build` does, runs it on the local Runtime API emulator and prints
   each response. --data-file: one JSON document, or one per line (several events to one
   process: the first cold, the rest warm); without --data or --data-file the event is read
   from stdin (hello: {\"name\":\"Ada\"}). The function sees Lambda's variables plus
   --env-file's KEY=VALUE lines (`#` starts a comment line) and each --env (a later one wins).
   --concurrency N: AWS_LAMBDA_MAX_CONCURRENCY=N, and the events (repeated up to N) handed to
-  the process all at once, as Lambda Managed Instances does (try --example sleepy).";
+  the process all at once, as Lambda Managed Instances does (try --example sleepy).
+  --extension: an external extension (an executable, or a directory of them, as /opt/extensions),
+  started before the function as Lambda does; the emulator's lifecycle is printed at the end
+  (`cargo xtask build --example extension` prints the extension example's path).";
 
 pub struct Opts {
     arch: Arch,
@@ -49,6 +53,8 @@ pub struct Opts {
     env: Vec<(String, String)>,
     /// `--concurrency N`: N events at once to N workers.
     concurrency: Option<usize>,
+    /// `--extension` paths: executables or directories of them, started before the function.
+    extensions: Vec<PathBuf>,
 }
 
 impl Opts {
@@ -62,6 +68,7 @@ impl Opts {
             events: None,
             env: Vec::new(),
             concurrency: None,
+            extensions: Vec::new(),
         }
     }
 
@@ -99,6 +106,7 @@ impl Opts {
                         _ => return Err(format!("--concurrency needs a positive number, not {n:?}")),
                     }
                 }
+                "--extension" if with_events => opts.extensions.push(super::user_path(&value()?)?),
                 "--env-file" if with_events => {
                     let path = value()?;
                     let text =
@@ -180,8 +188,17 @@ pub fn main(args: &[String]) -> Result<(), String> {
         None => cargo_bootstrap::invoke::events(None, None)?,
     };
     match opts.concurrency {
+        Some(_) if !opts.extensions.is_empty() => {
+            Err("--concurrency and --extension do not go together yet".to_string())
+        }
         Some(n) => cargo_bootstrap::invoke::run_concurrent(&binary, opts.arch, &opts.env, events, n),
-        None => cargo_bootstrap::invoke::run(&binary, opts.arch, &opts.env, events),
+        None => cargo_bootstrap::invoke::run_with_extensions(
+            &binary,
+            opts.arch,
+            &opts.env,
+            events,
+            &opts.extensions,
+        ),
     }
 }
 

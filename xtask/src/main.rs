@@ -27,6 +27,7 @@
 mod bench;
 mod bench_alloc;
 mod bench_concurrency;
+mod bench_ext;
 mod cargo_lambda;
 mod invoke;
 mod migration;
@@ -183,6 +184,10 @@ const FEATURE_SETS: &[&[&str]] = &[
     &["--no-default-features", "--features", "concurrency"],
     &["--features", "log"],
     &["--features", "tracing"],
+    &["--features", "shutdown"],
+    &["--features", "shutdown,ureq"],
+    &["--features", "extension"],
+    &["--features", "extension,ureq"],
     &["--all-features"],
 ];
 

@@ -10,6 +10,8 @@
 //! `serde_http on lambda_runtime` the `serde_http` example's (`bench/serde-baseline`), and
 //! `log on lambda_runtime` the `logs` example's with lambda_runtime's tracing subscriber
 //! (`bench/log-baseline`): comparison rows, shown with their delta but never budgeted.
+//! `extension on lambda-extension` is the `extension` example's external extension on
+//! `lambda-extension` (`bench/extension-baseline`).
 //!
 //! Without `--check`, when a nightly toolchain with `rust-src` and a target's std is installed,
 //! the `nostd`, `echo std` and `hello default` rows are built once more with `-Zbuild-std` and
@@ -88,6 +90,20 @@ const ROWS: &[Row] = &[
         features: &["--features", "concurrency"],
         c_code: false,
         manifest: None,
+    },
+    Row {
+        name: "extension",
+        example: "extension",
+        features: &["--no-default-features", "--features", "extension"],
+        c_code: false,
+        manifest: None,
+    },
+    Row {
+        name: "extension on lambda-extension",
+        example: "extension-baseline",
+        features: &[],
+        c_code: false,
+        manifest: Some("bench/extension-baseline/Cargo.toml"),
     },
     Row {
         name: "sqs_batch on lambda_runtime",
