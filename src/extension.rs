@@ -41,7 +41,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::extension_api as api;
 use crate::stop::log_status;
-use crate::sys;
+use crate::sys::{self, Level};
 use crate::transport::{Api, Transport, TransportError};
 
 /// An event an extension can ask for.
@@ -111,13 +111,15 @@ impl ExtensionError {
     pub fn log(&self) {
         match self {
             ExtensionError::Config(e) => e.log(),
-            ExtensionError::Transport(what, e) => e.log(what.as_bytes(), b""),
-            ExtensionError::Status(what, status, body) => log_status(what.as_bytes(), *status, body, b""),
+            ExtensionError::Transport(what, e) => e.log(Level::Error, what.as_bytes(), b""),
+            ExtensionError::Status(what, status, body) => {
+                log_status(Level::Error, what.as_bytes(), *status, body, b"")
+            }
             ExtensionError::NoIdentifier => {
-                sys::log(&[b"POST /extension/register answered no Lambda-Extension-Identifier"])
+                sys::log(Level::Error, &[b"POST /extension/register answered no Lambda-Extension-Identifier"])
             }
             ExtensionError::BadEvent(why) => {
-                sys::log(&[b"GET /extension/event/next answered ", why.as_bytes()])
+                sys::log(Level::Error, &[b"GET /extension/event/next answered ", why.as_bytes()])
             }
         }
     }
@@ -216,7 +218,10 @@ impl Extension {
 
     fn report(&mut self, path: &str, what: &'static str, error: &Error, default: &'static str) -> ! {
         let error_type = error.error_type_or(default);
-        sys::log(&[what.as_bytes(), b": ", error_type.as_bytes(), b": ", error.message().as_bytes()]);
+        sys::log(
+            Level::Error,
+            &[what.as_bytes(), b": ", error_type.as_bytes(), b": ", error.message().as_bytes()],
+        );
         api::path(&mut self.path, &self.config.endpoint.prefix, path);
         let mut body = Vec::new();
         crate::protocol::error_body(&mut body, error_type, error.message());
@@ -235,8 +240,8 @@ impl Extension {
             &mut self.body,
         ) {
             Ok(200..=299) => {}
-            Ok(status) => log_status(what.as_bytes(), status, &self.body, b""),
-            Err(e) => e.log(what.as_bytes(), b""),
+            Ok(status) => log_status(Level::Error, what.as_bytes(), status, &self.body, b""),
+            Err(e) => e.log(Level::Error, what.as_bytes(), b""),
         }
         sys::exit(1)
     }

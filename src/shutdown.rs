@@ -41,7 +41,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use crate::config::Config;
 use crate::extension_api as api;
 use crate::stop::log_status;
-use crate::sys::{self, signal};
+use crate::sys::{self, Level, signal};
 use crate::transport::raw::Raw;
 use crate::transport::{Framing, Transport};
 
@@ -72,7 +72,7 @@ pub fn on_shutdown<F: FnOnce() + Send + 'static>(hook: F) {
 fn arm(hook: Box<dyn FnOnce() + Send>) {
     static ARMED: AtomicBool = AtomicBool::new(false);
     if ARMED.swap(true, Ordering::Relaxed) {
-        sys::log(&[b"on_shutdown: a shutdown hook is already set; this one is ignored"]);
+        sys::log(Level::Warn, &[b"on_shutdown: a shutdown hook is already set; this one is ignored"]);
         return;
     }
     // Without a Runtime API `run` says why and exits; nothing to add here.
@@ -103,7 +103,7 @@ fn arm(hook: Box<dyn FnOnce() + Send>) {
 
 /// The stderr line of a hook that will not run.
 fn off(what: &[u8], why: &[u8]) {
-    sys::log(&[b"graceful shutdown is off: ", what, why]);
+    sys::log(Level::Warn, &[b"graceful shutdown is off: ", what, why]);
 }
 
 /// The extension's connection, with `/event/next` sent and its answer awaited.
@@ -136,15 +136,15 @@ fn register(config: &'static Config) -> Option<Waiter> {
     match waiter.api.request("POST", &waiter.path, &headers, body, on_header, &mut waiter.body) {
         Ok(200) if !waiter.id.is_empty() => {}
         Ok(200) => {
-            sys::log(&[WHAT, b" answered no Lambda-Extension-Identifier"]);
+            sys::log(Level::Warn, &[WHAT, b" answered no Lambda-Extension-Identifier"]);
             return None;
         }
         Ok(status) => {
-            log_status(WHAT, status, &waiter.body, b"");
+            log_status(Level::Warn, WHAT, status, &waiter.body, b"");
             return None;
         }
         Err(e) => {
-            e.log(WHAT, b"");
+            e.log(Level::Warn, WHAT, b"");
             return None;
         }
     }
@@ -163,7 +163,7 @@ impl Waiter {
     }
 
     fn lost(&mut self, e: crate::transport::TransportError) {
-        e.log(b"GET /extension/event/next", b"; the shutdown hook still runs on SIGTERM");
+        e.log(Level::Warn, b"GET /extension/event/next", b"; the shutdown hook still runs on SIGTERM");
         self.api.disconnect();
     }
 }
@@ -177,6 +177,7 @@ fn wait(mut waiter: Waiter, sigterm: signal::SigtermFd, hook: Box<dyn FnOnce() +
                 Ok(200) => waiter.ask(),
                 Ok(status) => {
                     log_status(
+                        Level::Warn,
                         b"GET /extension/event/next",
                         status,
                         &waiter.body,
@@ -198,7 +199,7 @@ fn wait(mut waiter: Waiter, sigterm: signal::SigtermFd, hook: Box<dyn FnOnce() +
 fn run_hook(hook: Box<dyn FnOnce() + Send>) {
     #[cfg(panic = "unwind")]
     if std::panic::catch_unwind(std::panic::AssertUnwindSafe(hook)).is_err() {
-        sys::log(&[b"the shutdown hook panicked; exiting"]);
+        sys::log(Level::Error, &[b"the shutdown hook panicked; exiting"]);
         sys::exit(1)
     }
     #[cfg(not(panic = "unwind"))]

@@ -13,7 +13,7 @@ use common::*;
 use lambda_emulator::{Deadlines, ExtensionCall, Kind};
 
 fn extension(emu: &Emulator, arch: Arch) -> std::process::Command {
-    command_for(emu, arch, &example_only(arch, "release", "extension", "extension"))
+    command_for(emu, arch, &one_example(arch, "release", "extension", "extension"))
 }
 
 fn ext_requests(emu: &Emulator, call: ExtensionCall) -> Vec<Request> {

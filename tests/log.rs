@@ -32,7 +32,7 @@ fn run_example(
         emu.push(event);
     }
     emu.push(Event::new(b"x".to_vec()).fault(Fault::Status(500, r#"{"errorType":"Gone"}"#.into())));
-    let mut cmd: Command = command_for(&emu, arch, &one_example_with(arch, features, name));
+    let mut cmd: Command = command_for(&emu, arch, &one_example(arch, "release", features, name));
     cmd.env_remove("AWS_LAMBDA_LOG_FORMAT").env_remove("AWS_LAMBDA_LOG_LEVEL");
     for (key, value) in env {
         cmd.env(key, value);
@@ -261,7 +261,7 @@ fn a_panic_under_abort_is_logged_with_its_request_id() {
     let event = Event::new(br#"{"panic": true}"#.to_vec()).header("Lambda-Runtime-Invocation-Id", "inv-7");
     let id = event.request_id().to_string();
     emu.push(event);
-    let binary = one_example_with(Arch::X86_64, "log,json", "panic");
+    let binary = one_example(Arch::X86_64, "release", "log,json", "panic");
     let mut cmd = emu.command(binary);
     cmd.env("AWS_LAMBDA_LOG_FORMAT", "JSON");
     let process = emu.spawn(cmd);

@@ -15,7 +15,7 @@ use lambda_emulator::{Deadlines, ExtensionCall, Kind};
 const HOOK_LINE: &str = "graceful: shutting down after";
 
 fn graceful(emu: &Emulator, arch: Arch, profile: &str) -> Command {
-    command_for(emu, arch, &example_only(arch, profile, "shutdown", "graceful"))
+    command_for(emu, arch, &one_example(arch, profile, "shutdown", "graceful"))
 }
 
 /// Waits until the runtime waits in `/next` and (if `registered`) the internal extension in its

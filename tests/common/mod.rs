@@ -70,18 +70,20 @@ fn examples_dir(arch: Arch, profile: &'static str, features: Option<&str>) -> Pa
 }
 
 /// Example `name` alone for `arch` in cargo profile `profile`, built with the run's `LB_FEATURES`
-/// plus `extra` (one example's build instead of every example's, for a feature only it uses).
-/// Without `LB_FEATURES` it goes to the main target directory: only this example is built with
-/// `extra` there, and it shares the dependencies already built for the others.
-pub fn one_example(arch: Arch, profile: &'static str, extra: &str, name: &str) -> PathBuf {
+/// plus `extra` (one example's build instead of every example's, for a feature only it uses),
+/// once per test binary. Without `LB_FEATURES` it is built in the main target directory (it
+/// shares the dependencies already built for the others), then copied to a path of its own per
+/// feature set: the same example built with other features cannot replace it under a running test.
+pub fn one_example(arch: Arch, profile: &str, extra: &str, name: &str) -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let run = features();
-    let all = if run.is_empty() { extra.to_string() } else { format!("{run},{extra}") };
+    let all = features_with(extra);
     let variant = all.replace(',', "-");
     let target_dir =
         if run.is_empty() { root.join("target") } else { root.join("target/variants").join(&variant) };
+    let copy = root.join("target/one-example").join(arch.triple()).join(profile).join(&variant).join(name);
     let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
-    if built.get_or_insert_with(HashSet::new).insert((arch, profile, format!("{variant} {name}"))) {
+    if built.get_or_insert_with(HashSet::new).insert((arch, "one", format!("{profile} {variant} {name}"))) {
         let mut cmd = Command::new(env!("CARGO"));
         cmd.args(["build", "--quiet", "--example", name, "--profile", profile, "--target", arch.triple()]);
         let status = cmd
@@ -92,10 +94,13 @@ pub fn one_example(arch: Arch, profile: &'static str, extra: &str, name: &str) -
             .status()
             .expect("cargo runs");
         assert!(status.success(), "building {name} for {arch:?} failed (run `cargo xtask setup`)");
+        let path = target_dir.join(arch.triple()).join(profile).join("examples").join(name);
+        std::fs::create_dir_all(copy.parent().unwrap()).expect("a directory for the copy");
+        // A new file (not rewritten in place): a process still running an older copy keeps it.
+        let _ = std::fs::remove_file(&copy);
+        std::fs::copy(&path, &copy).unwrap_or_else(|e| panic!("{} is missing: {e}", path.display()));
     }
-    let path = target_dir.join(arch.triple()).join(profile).join("examples").join(name);
-    assert!(path.is_file(), "{} is missing", path.display());
-    path
+    copy
 }
 
 /// The static, stripped example binary `name` for `arch` in cargo profile `profile`
@@ -118,27 +123,6 @@ pub fn example_profile_with(arch: Arch, profile: &'static str, extra: &str, name
     let run = features();
     let all = if run.is_empty() { extra.to_string() } else { format!("{run},{extra}") };
     let path = examples_dir(arch, profile, Some(&all)).join(name);
-    assert!(path.is_file(), "{} is missing", path.display());
-    path
-}
-
-/// Example `name` alone (not every example) for `arch` in the size profile, built with the run's
-/// `LB_FEATURES` plus `extra`: for a suite that needs one example of a feature set.
-pub fn one_example_with(arch: Arch, extra: &str, name: &str) -> PathBuf {
-    let run = features();
-    let all = if run.is_empty() { extra.to_string() } else { format!("{run},{extra}") };
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    // The main target directory: the dependencies the other suites built are reused.
-    let target_dir = root.join("target");
-    let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
-    if built.get_or_insert_with(HashSet::new).insert((arch, "release", format!("{all} {name}"))) {
-        let mut cmd = Command::new(env!("CARGO"));
-        cmd.args(["build", "--quiet", "--release", "--target", arch.triple(), "--example", name]);
-        cmd.args(["--features", &all]).arg("--target-dir").arg(&target_dir).current_dir(&root);
-        let status = cmd.status().expect("cargo runs");
-        assert!(status.success(), "building {name} for {arch:?} failed (run `cargo xtask setup`)");
-    }
-    let path = target_dir.join(arch.triple()).join("release/examples").join(name);
     assert!(path.is_file(), "{} is missing", path.display());
     path
 }
@@ -220,31 +204,6 @@ pub fn assert_echoed(posts: &[Request], sent: &[Vec<u8>]) {
         assert!(matches!(post.kind, lambda_emulator::Kind::Response(_)), "{i}: {:?}", post.kind);
         assert!(post.body == *body, "{i}: {} bytes back for {}", post.body.len(), body.len());
     }
-}
-
-/// Example `name` alone, built with the run's `LB_FEATURES` plus `features` in `profile` for
-/// `arch` (once per test binary), into the variant directory [`example_with`] uses: a test that
-/// needs one binary does not build every example.
-pub fn example_only(arch: Arch, profile: &str, features: &str, name: &str) -> PathBuf {
-    static DONE: Mutex<Vec<String>> = Mutex::new(Vec::new());
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let run = features_with(features);
-    let target_dir = root.join("target/variants").join(run.replace(',', "-"));
-    let key = format!("{arch:?} {profile} {run} {name}");
-    let mut done = DONE.lock().unwrap_or_else(|p| p.into_inner());
-    if !done.contains(&key) {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--example", name, "--profile", profile, "--target", arch.triple()])
-            .args(["--features", &run])
-            .arg("--target-dir")
-            .arg(&target_dir)
-            .current_dir(&root)
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building {name} for {arch:?} failed");
-        done.push(key);
-    }
-    target_dir.join(arch.triple()).join(profile).join("examples").join(name)
 }
 
 /// The run's `LB_FEATURES` plus `extra`.
