@@ -39,7 +39,7 @@ struct Row {
     /// Needs a C compiler for the target (mimalloc's C code).
     c_code: bool,
     /// A comparison program outside the workspace (its own `Cargo.toml` and `Cargo.lock`):
-    /// `example` is then its binary, built with `--locked` into `target/<example>`. Such a row
+    /// `example` is then its binary, built with `--locked` into `target/baselines`. Such a row
     /// has no budget.
     manifest: Option<&'static str>,
 }
@@ -275,7 +275,9 @@ fn build(row: &Row, arch: Arch) -> Result<PathBuf, String> {
 /// Builds a comparison program outside the workspace in its own size profile, with its own
 /// Cargo.lock; returns a copy of the binary under `target/size/`.
 fn build_outside(row: &Row, manifest: &str, arch: Arch) -> Result<PathBuf, String> {
-    let target_dir = root().join("target").join(row.example);
+    // One target directory for every comparison program: tokio, hyper, serde and lambda_runtime
+    // are built once and shared wherever their versions and features agree (CI time).
+    let target_dir = root().join("target/baselines");
     let mut cmd = super::builds::workspace(&root(), arch);
     cmd.args(["--quiet", "--locked", "--manifest-path"]);
     run(cmd.arg(root().join(manifest)).arg("--target-dir").arg(&target_dir))?;
