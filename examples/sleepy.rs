@@ -7,7 +7,8 @@
 //! (never set with more than one worker). `{"spin":N}` burns the CPU for N rounds of a hash
 //! instead (a CPU-bound handler). `{"fail":true}` fails with errorType `Sleepy.Fail`;
 //! `{"panic":true}` panics; `{"init_error":true}` reports an init error (as a handler that
-//! initialises lazily and fails would).
+//! initialises lazily and fails would). Built with feature `shutdown` too, it sets one shutdown
+//! hook for the whole pool, which prints `sleepy: shutting down` once on SIGTERM.
 use lambda_bootstrap::miniserde::{self, Deserialize, Serialize};
 use lambda_bootstrap::{Context, Error};
 
@@ -30,6 +31,8 @@ struct Response {
 }
 
 fn main() {
+    #[cfg(feature = "shutdown")]
+    lambda_bootstrap::on_shutdown(|| println!("sleepy: shutting down"));
     lambda_bootstrap::concurrency::run(|worker| {
         move |req: Request, ctx: &Context| -> Result<Response, Error> {
             if req.panic == Some(true) {

@@ -9,7 +9,7 @@ mod common;
 use std::collections::{BTreeSet, HashMap};
 
 use common::*;
-use lambda_emulator::{Event, Fault, Kind};
+use lambda_emulator::{Deadlines, Event, ExtensionCall, Fault, Kind};
 
 fn sleepy(arch: Arch, profile: &'static str) -> std::path::PathBuf {
     one_example(arch, profile, "concurrency", "sleepy")
@@ -303,4 +303,36 @@ fn json_lines_carry_each_workers_own_request_id() {
         seen.insert(id.to_owned());
     }
     assert_eq!(seen, ids, "one line per invocation, each with its own id; stderr:\n{}", outcome.stderr);
+}
+
+/// With feature `shutdown` too: one hook for the whole pool, armed before the workers start, run
+/// once on SIGTERM while all four workers are blocked in `/next`; the process exits 0.
+#[test]
+fn one_shutdown_hook_for_the_whole_pool() {
+    let n = 4;
+    let emu = Emulator::start();
+    for i in 0..n {
+        emu.push(event(r#"{"ms":0}"#, i));
+    }
+    let bootstrap = one_example(Arch::X86_64, "release", "concurrency,shutdown", "sleepy");
+    let mut command = command_for(&emu, Arch::X86_64, &bootstrap);
+    command.env("AWS_LAMBDA_MAX_CONCURRENCY", n.to_string());
+    let process = emu.spawn(command);
+    assert_eq!(emu.wait_posts(n, LIMIT).len(), n);
+    let start = std::time::Instant::now();
+    loop {
+        let requests = emu.requests();
+        let waiting = requests.iter().filter(|r| r.kind == Kind::Next && r.answered == 0).count();
+        let hook_waits = requests.iter().any(|r| r.kind == Kind::Extension(ExtensionCall::Next));
+        if waiting == n && hook_waits {
+            break;
+        }
+        assert!(start.elapsed() < LIMIT, "{waiting} workers wait in /next: {requests:#?}");
+        emu.wait_change(std::time::Duration::from_millis(50));
+    }
+    let shutdown = emu.shut_down(process, Vec::new(), "spindown", Deadlines::scaled(10));
+    assert!(shutdown.sigterm, "the internal extension registered once");
+    assert_exit(&shutdown.runtime, 0);
+    assert_eq!(shutdown.runtime.stdout, "sleepy: shutting down\n", "the hook ran once");
+    assert_eq!(emu.extensions().len(), 1, "one registration for the pool");
 }
