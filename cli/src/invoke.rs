@@ -94,14 +94,7 @@ pub fn run_with_extensions(
     events: Vec<Vec<u8>>,
     extensions: &[std::path::PathBuf],
 ) -> Result<(), String> {
-    let size = std::fs::metadata(binary).map_err(|e| format!("{}: {e}", binary.display()))?.len();
-    setup::setup(&[arch])?;
-    let mut argv: Vec<OsString> = Vec::new();
-    if arch.emulated() {
-        argv.push(setup::qemu().ok_or("no qemu-aarch64 on PATH")?.into());
-    }
-    argv.push(binary.into());
-    let env: Vec<(OsString, OsString)> = env.iter().map(|(k, v)| (k.into(), v.into())).collect();
+    let (size, argv, env) = process(binary, arch, env)?;
     // A streamed response is printed as it arrives, chunk by chunk.
     let mut print_chunk = |chunk: &[u8]| {
         use std::io::Write;
@@ -195,14 +188,7 @@ pub fn run_concurrent(
     events: Vec<Vec<u8>>,
     concurrency: usize,
 ) -> Result<(), String> {
-    let size = std::fs::metadata(binary).map_err(|e| format!("{}: {e}", binary.display()))?.len();
-    setup::setup(&[arch])?;
-    let mut argv: Vec<OsString> = Vec::new();
-    if arch.emulated() {
-        argv.push(setup::qemu().ok_or("no qemu-aarch64 on PATH")?.into());
-    }
-    argv.push(binary.into());
-    let env: Vec<(OsString, OsString)> = env.iter().map(|(k, v)| (k.into(), v.into())).collect();
+    let (size, argv, env) = process(binary, arch, env)?;
     let count = events.len().max(concurrency);
     let events: Vec<Vec<u8>> = events.iter().cycle().take(count).cloned().collect();
     let started = std::time::Instant::now();
@@ -242,6 +228,23 @@ fn decode_base64(text: &str) -> String {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(_) => format!("{text} (not base64)"),
     }
+}
+
+/// A process environment as the OS takes it.
+type Env = Vec<(OsString, OsString)>;
+
+/// What the emulator starts: the binary's size, its command line (under qemu-user for an
+/// emulated arch, set up first) and `env` as the OS wants it.
+fn process(binary: &Path, arch: Arch, env: &[(String, String)]) -> Result<(u64, Vec<OsString>, Env), String> {
+    let size = std::fs::metadata(binary).map_err(|e| format!("{}: {e}", binary.display()))?.len();
+    setup::setup(&[arch])?;
+    let mut argv: Vec<OsString> = Vec::new();
+    if arch.emulated() {
+        argv.push(setup::qemu().ok_or("no qemu-aarch64 on PATH")?.into());
+    }
+    argv.push(binary.into());
+    let env = env.iter().map(|(k, v)| (k.into(), v.into())).collect();
+    Ok((size, argv, env))
 }
 
 #[cfg(test)]
