@@ -231,8 +231,6 @@ impl Config {
 /// the async baseline last: the tables give every figure as a ratio to both.
 fn build_all() -> Result<Vec<Program>, String> {
     setup(&[Arch::X86_64, Arch::Arm64])?;
-    let triple = Arch::X86_64.triple();
-    let target = root().join("target");
     let mut programs = vec![
         build_floor()?,
         build_example("echo", "echo", &[], None)?,
@@ -250,38 +248,37 @@ fn build_all() -> Result<Vec<Program>, String> {
         eprintln!("bench: examples/nostd.rs does not exist yet: the nostd example is skipped");
     }
 
-    let manifest = root().join("bench/async-baseline/Cargo.toml");
-    let target_dir = target.join("async-baseline");
-    eprintln!("bench: building the async baseline (bench/async-baseline)");
-    run(super::builds::workspace(&root(), Arch::X86_64)
-        .args(["--quiet", "--locked"])
-        .arg("--manifest-path")
-        .arg(&manifest)
-        .arg("--target-dir")
-        .arg(&target_dir))?;
-    let build = format!(
-        "cargo build --release --target {triple} --manifest-path bench/async-baseline/Cargo.toml --target-dir target/async-baseline"
-    );
-    programs.push(program("async baseline", build, target_dir.join(triple).join("release/async-baseline"))?);
+    programs.push(build_outside("async baseline", "async-baseline", "async-baseline")?);
     Ok(programs)
 }
 
 /// Builds the floor (`bench/floor`) for both arches, so that its aarch64 build cannot rot;
 /// returns the x86_64 one.
 fn build_floor() -> Result<Program, String> {
-    eprintln!("bench: building the floor (bench/floor)");
-    for arch in [Arch::Arm64, Arch::X86_64] {
-        run(super::builds::workspace(&root(), arch)
-            .args(["--quiet", "--locked", "--manifest-path"])
-            .arg(root().join("bench/floor/Cargo.toml"))
-            .arg("--target-dir")
-            .arg(root().join("target/floor")))?;
-    }
+    // The aarch64 build only checks that it builds; the x86_64 one is measured.
+    run(super::builds::workspace(&root(), Arch::Arm64)
+        .args(["--quiet", "--locked", "--manifest-path"])
+        .arg(root().join("bench/floor/Cargo.toml"))
+        .arg("--target-dir")
+        .arg(root().join("target/floor")))?;
+    build_outside("floor", "floor", "floor")
+}
+
+/// Builds the comparison program `bench/DIR` (its own workspace and Cargo.lock) for x86_64 in the
+/// size profile into `target/TARGET`; its binary is named DIR.
+pub fn build_outside(name: &'static str, dir: &str, target: &str) -> Result<Program, String> {
     let triple = Arch::X86_64.triple();
+    let target_dir = root().join("target").join(target);
+    eprintln!("bench: building {name} (bench/{dir})");
+    run(super::builds::workspace(&root(), Arch::X86_64)
+        .args(["--quiet", "--locked", "--manifest-path"])
+        .arg(root().join("bench").join(dir).join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target_dir))?;
     let build = format!(
-        "cargo build --release --target {triple} --manifest-path bench/floor/Cargo.toml --target-dir target/floor"
+        "cargo build --release --target {triple} --manifest-path bench/{dir}/Cargo.toml --target-dir target/{target}"
     );
-    program("floor", build, root().join("target/floor").join(triple).join("release/floor"))
+    program(name, build, target_dir.join(triple).join("release").join(dir))
 }
 
 /// Builds one example in the size profile, in `target/DIR` when the features differ from the

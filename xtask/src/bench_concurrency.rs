@@ -27,8 +27,8 @@ use cargo_bootstrap::bench::session::{command, peak_rss_kib, settle, spawn};
 use cargo_bootstrap::bench::stats::{duration, kib, percentile, ratio};
 use lambda_emulator::{Emulator, Event, Kind, Options};
 
-use super::bench::{Config, build_example};
-use super::{Arch, root, run, setup};
+use super::bench::{Config, build_example, build_outside};
+use super::{Arch, setup};
 
 const SECTION: &str = "## Concurrency (Lambda Managed Instances)";
 /// Where we must land against the tokio baseline: throughput at least equal, peak RSS at most half.
@@ -129,23 +129,7 @@ pub fn concurrency(config: &Config) -> Result<(), String> {
 /// Builds the baseline in the async baseline's target directory (their dependencies are the
 /// same crates, built once).
 fn build_baseline() -> Result<Program, String> {
-    let triple = Arch::X86_64.triple();
-    let target_dir = root().join("target/async-baseline");
-    eprintln!("bench: building the concurrent baseline (bench/concurrent-baseline)");
-    run(super::builds::workspace(&root(), Arch::X86_64)
-        .args(["--quiet", "--locked", "--manifest-path"])
-        .arg(root().join("bench/concurrent-baseline/Cargo.toml"))
-        .arg("--target-dir")
-        .arg(&target_dir))?;
-    let build = format!(
-        "cargo build --release --target {triple} --manifest-path bench/concurrent-baseline/Cargo.toml --target-dir target/async-baseline"
-    );
-    Program::new(
-        "lambda_runtime run_concurrent",
-        build,
-        target_dir.join(triple).join("release/concurrent-baseline"),
-        &root().join("target/bench-logs"),
-    )
+    build_outside("lambda_runtime run_concurrent", "concurrent-baseline", "async-baseline")
 }
 
 /// One process kept at `n` invocations in flight until `n + total` were answered.

@@ -13,8 +13,7 @@ use cargo_bootstrap::bench::Program;
 use cargo_bootstrap::bench::stats::{duration, percentile, ratio};
 use lambda_emulator::{Emulator, ExtensionCall, Kind};
 
-use super::bench::{Config, build_example};
-use super::{Arch, root, run};
+use super::bench::{Config, build_example, build_outside};
 
 pub const SECTION: &str = "## Extension start-up";
 
@@ -74,21 +73,9 @@ pub fn startup(config: &Config) -> Result<String, String> {
     Ok(out)
 }
 
-/// `bench/extension-baseline`, built as `cargo xtask size` builds it.
+/// `bench/extension-baseline`, in the size profile.
 fn baseline() -> Result<Program, String> {
-    let triple = Arch::X86_64.triple();
-    let target_dir = root().join("target/extension-baseline");
-    eprintln!("bench: building the extension baseline (bench/extension-baseline)");
-    run(super::builds::workspace(&root(), Arch::X86_64)
-        .args(["--quiet", "--locked", "--manifest-path"])
-        .arg(root().join("bench/extension-baseline/Cargo.toml"))
-        .arg("--target-dir")
-        .arg(&target_dir))?;
-    let build = format!(
-        "cargo build --release --target {triple} --manifest-path bench/extension-baseline/Cargo.toml --target-dir target/extension-baseline"
-    );
-    let binary = target_dir.join(triple).join("release/extension-baseline");
-    Program::new("extension on lambda-extension", build, binary, &root().join("target/bench-logs"))
+    build_outside("extension on lambda-extension", "extension-baseline", "extension-baseline")
 }
 
 /// One run: spawn → the first `/extension/event/next`.
