@@ -92,6 +92,13 @@ const ROWS: &[Row] = &[
         manifest: None,
     },
     Row {
+        name: "graceful",
+        example: "graceful",
+        features: &["--no-default-features", "--features", "shutdown"],
+        c_code: false,
+        manifest: None,
+    },
+    Row {
         name: "extension",
         example: "extension",
         features: &["--no-default-features", "--features", "extension"],
