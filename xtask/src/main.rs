@@ -271,6 +271,32 @@ fn test() -> Result<(), String> {
     Ok(())
 }
 
+/// Cargo unpacks the packages it verifies together into `$CARGO_HOME/registry/src/<overlay>/`
+/// and never unpacks a name and version again once there (nor rebuilds what it built from them):
+/// on a machine that kept its cargo home from an earlier run, the verify step compiled last run's
+/// sources (seen in CI: the CLI built against an emulator without the functions it calls).
+/// Remove our own packages from there; the caller verifies in a target directory of its own.
+fn forget_unpacked(names: &[&str]) -> Result<(), String> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cargo")))
+        .ok_or("neither CARGO_HOME nor HOME is set")?;
+    let Ok(sources) = std::fs::read_dir(home.join("registry/src")) else { return Ok(()) };
+    for source in sources.flatten() {
+        let Ok(unpacked) = std::fs::read_dir(source.path()) else { continue };
+        for dir in unpacked.flatten() {
+            let file_name = dir.file_name();
+            let name = file_name.to_string_lossy();
+            let version = |n: &&str| name.strip_prefix(n).and_then(|v| v.strip_prefix('-'));
+            let ours = names.iter().filter_map(version).any(|v| v.starts_with(|c: char| c.is_ascii_digit()));
+            if ours {
+                std::fs::remove_dir_all(dir.path()).map_err(|e| format!("{}: {e}", dir.path().display()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `cargo package` builds the library from its packaged sources (no path dependencies, the
 /// files it lists), and the documentation examples pass there too, outside this workspace; the
 /// CLI and the emulator package as they are.
@@ -278,15 +304,11 @@ fn publishable() -> Result<(), String> {
     run(cargo().args(["package", "--quiet", "-p", "lambda-bootstrap", "--allow-dirty"]))?;
     // The installable tools and the emulator they embed, verified together (cargo resolves the
     // emulator's version from the package it just made).
-    run(cargo().args([
-        "package",
-        "--quiet",
-        "-p",
-        "lambda-emulator",
-        "-p",
-        "cargo-bootstrap",
-        "--allow-dirty",
-    ]))?;
+    forget_unpacked(&["lambda-emulator", "cargo-bootstrap"])?;
+    let verify = root().join("target/package-verify");
+    let _ = std::fs::remove_dir_all(&verify);
+    let tools = ["package", "--quiet", "-p", "lambda-emulator", "-p", "cargo-bootstrap", "--allow-dirty"];
+    run(cargo().args(tools).arg("--target-dir").arg(&verify))?;
     let manifest = std::fs::read_to_string(root().join("Cargo.toml")).map_err(|e| e.to_string())?;
     let version = manifest
         .lines()
