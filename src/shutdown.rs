@@ -12,7 +12,8 @@
 //! 2. a `signalfd` is opened for it;
 //! 3. `POST /2020-01-01/extension/register` with `{"events":[]}`; the answer's identifier is kept;
 //! 4. `GET /extension/event/next` is sent on that connection (Lambda's init ends only once every
-//!    extension waits there), and one thread is started.
+//!    extension waits there), and one thread is started (`pthread_create`, as the worker pool's
+//!    are: `std::thread` would add about 20 KB).
 //!
 //! That thread `poll`s the `signalfd` and the extension's connection together: no code runs in a
 //! signal handler, and one thread does both waits. On SIGTERM it runs the hook (once: the hook is
@@ -47,6 +48,10 @@ use crate::transport::{Framing, Transport};
 
 /// The internal extension's name (what Lambda's logs show).
 const NAME: &str = "lambda-bootstrap-shutdown";
+
+/// The shutdown thread's stack: std's default for a spawned thread (what the hook had when this
+/// was a `std::thread`). Address space only: the pages the hook touches are what counts.
+const HOOK_STACK: usize = 2 << 20;
 
 /// Runs `hook` when Lambda shuts the function down (SIGTERM), then exits with status 0.
 ///
@@ -92,12 +97,9 @@ fn arm(hook: Box<dyn FnOnce() + Send>) {
         let _ = signal::block_sigterm(false);
         return;
     };
-    let spawned = std::thread::Builder::new()
-        .name(alloc::string::String::from("lambda-shutdown"))
-        .spawn(move || wait(waiter, sigterm, hook));
-    if spawned.is_err() {
+    if let Err(e) = sys::spawn_thread(HOOK_STACK, Box::new(move || wait(waiter, sigterm, hook))) {
         let _ = signal::block_sigterm(false);
-        off(b"cannot start its thread", b"");
+        off(b"cannot start its thread: ", e.describe().as_bytes());
     }
 }
 

@@ -471,8 +471,8 @@ pub fn abort() -> ! {
     unsafe { libc::abort() }
 }
 
-/// A thread's work: runs once, on the thread (feature `concurrency`).
-#[cfg(feature = "concurrency")]
+/// A thread's work: runs once, on the thread (features `concurrency` and `shutdown`).
+#[cfg(any(feature = "concurrency", feature = "shutdown"))]
 pub type ThreadMain = alloc::boxed::Box<dyn FnOnce() + Send + 'static>;
 
 /// Starts a detached thread with a stack of `stack_size` bytes (at least the C library's
@@ -480,7 +480,7 @@ pub type ThreadMain = alloc::boxed::Box<dyn FnOnce() + Send + 'static>;
 /// join packet and a signal stack per thread (about 20 KB of code), none of which a worker that
 /// never returns uses. A panic that would leave `main` aborts the process (it cannot unwind
 /// through the C start routine).
-#[cfg(feature = "concurrency")]
+#[cfg(any(feature = "concurrency", feature = "shutdown"))]
 pub fn spawn_thread(stack_size: usize, main: ThreadMain) -> Result<(), Errno> {
     extern "C" fn start(arg: *mut c_void) -> *mut c_void {
         // SAFETY: `arg` is the box `spawn_thread` leaked for this thread alone, handed over once.
