@@ -53,6 +53,7 @@
 use alloc::vec::Vec;
 use std::sync::OnceLock;
 
+use crate::protocol;
 use crate::sys::{self, Level};
 
 /// Installs the logger for the `log` facade (and with feature `tracing`, the subscriber for
@@ -254,7 +255,6 @@ impl core::fmt::Write for Escaper<'_> {
 /// UTF-8 becomes U+FFFD; in JSON `"`, `\` and control bytes are escaped; in Text a newline
 /// becomes a carriage return (one CloudWatch event per record), the rest is as it is.
 pub(crate) fn push_escaped(out: &mut Vec<u8>, bytes: &[u8], json: bool) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         if b >= 0x80 {
@@ -281,17 +281,7 @@ pub(crate) fn push_escaped(out: &mut Vec<u8>, bytes: &[u8], json: bool) {
         match b {
             b'\n' if !json => out.push(b'\r'),
             _ if !json => out.push(b),
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0x00..=0x1f | 0x7f => {
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[usize::from(b >> 4)]);
-                out.push(HEX[usize::from(b & 0xf)]);
-            }
-            _ => out.push(b),
+            _ => protocol::push_json_byte(out, b),
         }
     }
 }

@@ -85,20 +85,26 @@ pub fn error_body(out: &mut Vec<u8>, error_type: &str, message: &str) {
 pub fn json_string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     for &b in s.as_bytes() {
-        match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0..=0x1f | 0x7f => {
-                out.extend_from_slice(b"\\u00");
-                out.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
-            }
-            _ => out.push(b),
-        }
+        push_json_byte(out, b);
     }
     out.push(b'"');
+}
+
+/// Appends one byte of a JSON string's text: quotes, backslashes, control bytes and DEL escaped,
+/// every other byte as it is (the caller keeps the text valid UTF-8).
+pub fn push_json_byte(out: &mut Vec<u8>, b: u8) {
+    match b {
+        b'"' => out.extend_from_slice(b"\\\""),
+        b'\\' => out.extend_from_slice(b"\\\\"),
+        b'\n' => out.extend_from_slice(b"\\n"),
+        b'\r' => out.extend_from_slice(b"\\r"),
+        b'\t' => out.extend_from_slice(b"\\t"),
+        0..=0x1f | 0x7f => {
+            out.extend_from_slice(b"\\u00");
+            out.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        }
+        _ => out.push(b),
+    }
 }
 
 /// Makes a string safe as a header value: control bytes (CR, LF, NUL, …) become spaces.
