@@ -20,7 +20,7 @@ fn serde_http_answers(arch: Arch) {
     let id = event.request_id().to_string();
     emu.push(event);
     emu.push(Event::json(MALFORMED));
-    let binary = example_with(arch, "serde", "serde_http");
+    let binary = one_example(arch, "release", "serde", "serde_http");
     let (posts, outcome) = posts_then_kill(&emu, emu.spawn(command_for(&emu, arch, &binary)), 2);
 
     assert_eq!(posts[0].kind, Kind::Response(id.clone()), "{}", body(&posts[0]));

@@ -13,7 +13,7 @@ use lambda_emulator::Kind;
 const TRAILER: &str = "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body";
 
 fn stream_example(arch: Arch, profile: &'static str, name: &str) -> PathBuf {
-    example_profile_with(arch, profile, "stream", name)
+    one_example(arch, profile, "stream", name)
 }
 
 fn spawn_stream(emu: &Emulator, arch: Arch, profile: &'static str, name: &str) -> Process {

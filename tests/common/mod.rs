@@ -44,16 +44,19 @@ type Builds = HashSet<(Arch, &'static str, String)>;
 static BUILT: Mutex<Option<Builds>> = Mutex::new(None);
 
 /// Builds the examples once per (arch, profile, features) with cargo; `features` None means
-/// `--no-default-features` (the `#![no_std]` build). Returns the directory holding them.
+/// `--no-default-features` (the `#![no_std]` build). Every feature set builds in the main target
+/// directory (the dependencies, dev-dependencies among them, are built once for all of them);
+/// the binaries are then copied to a directory of their own per feature set, which is returned:
+/// a build with other features cannot replace a binary under a running test.
 fn examples_dir(arch: Arch, profile: &'static str, features: Option<&str>) -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let variant = match features {
         None => "nostd".to_string(),
-        Some("") => String::new(),
+        Some("") => "default".to_string(),
         Some(f) => f.replace(',', "-"),
     };
-    let target_dir =
-        if variant.is_empty() { root.join("target") } else { root.join("target/variants").join(&variant) };
+    let target_dir = root.join("target");
+    let copies = target_dir.join("examples-of").join(arch.triple()).join(profile).join(&variant);
     let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
     if built.get_or_insert_with(HashSet::new).insert((arch, profile, variant)) {
         let mut cmd = Command::new(env!("CARGO"));
@@ -65,22 +68,30 @@ fn examples_dir(arch: Arch, profile: &'static str, features: Option<&str>) -> Pa
         let status =
             cmd.arg("--target-dir").arg(&target_dir).current_dir(&root).status().expect("cargo runs");
         assert!(status.success(), "building the examples for {arch:?} failed (run `cargo xtask setup`)");
+        let _ = std::fs::remove_dir_all(&copies);
+        std::fs::create_dir_all(&copies).expect("a directory for the copies");
+        let built_dir = target_dir.join(arch.triple()).join(profile).join("examples");
+        for entry in std::fs::read_dir(&built_dir).expect("the examples were built").flatten() {
+            // The examples themselves: cargo's own files carry a hash (`-`) or an extension.
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if entry.path().is_file() && !name.contains(['-', '.']) {
+                std::fs::copy(entry.path(), copies.join(&name)).expect("an example copied");
+            }
+        }
     }
-    target_dir.join(arch.triple()).join(profile).join("examples")
+    copies
 }
 
 /// Example `name` alone for `arch` in cargo profile `profile`, built with the run's `LB_FEATURES`
 /// plus `extra` (one example's build instead of every example's, for a feature only it uses),
-/// once per test binary. Without `LB_FEATURES` it is built in the main target directory (it
-/// shares the dependencies already built for the others), then copied to a path of its own per
-/// feature set: the same example built with other features cannot replace it under a running test.
+/// once per test binary. It is built in the main target directory (it shares the dependencies
+/// already built for the others), then copied to a path of its own per feature set: the same
+/// example built with other features cannot replace it under a running test.
 pub fn one_example(arch: Arch, profile: &str, extra: &str, name: &str) -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let run = features();
     let all = features_with(extra);
     let variant = all.replace(',', "-");
-    let target_dir =
-        if run.is_empty() { root.join("target") } else { root.join("target/variants").join(&variant) };
+    let target_dir = root.join("target");
     let copy = root.join("target/one-example").join(arch.triple()).join(profile).join(&variant).join(name);
     let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
     if built.get_or_insert_with(HashSet::new).insert((arch, "one", format!("{profile} {variant} {name}"))) {
@@ -108,21 +119,6 @@ pub fn one_example(arch: Arch, profile: &str, extra: &str, name: &str) -> PathBu
 /// with the run's `LB_FEATURES`.
 pub fn example_in(arch: Arch, profile: &'static str, name: &str) -> PathBuf {
     let path = examples_dir(arch, profile, Some(&features())).join(name);
-    assert!(path.is_file(), "{} is missing", path.display());
-    path
-}
-
-/// Example `name` for `arch` in the size profile, built with the run's `LB_FEATURES` plus
-/// `extra` (e.g. `serde`): examples whose required features the run lacks are skipped by cargo.
-pub fn example_with(arch: Arch, extra: &str, name: &str) -> PathBuf {
-    example_profile_with(arch, "release", extra, name)
-}
-
-/// [`example_with`] in cargo profile `profile` (`release` or `unwind`).
-pub fn example_profile_with(arch: Arch, profile: &'static str, extra: &str, name: &str) -> PathBuf {
-    let run = features();
-    let all = if run.is_empty() { extra.to_string() } else { format!("{run},{extra}") };
-    let path = examples_dir(arch, profile, Some(&all)).join(name);
     assert!(path.is_file(), "{} is missing", path.display());
     path
 }
