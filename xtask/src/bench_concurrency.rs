@@ -64,7 +64,7 @@ pub fn concurrency(config: &Config) -> Result<(), String> {
     let programs = [
         // In the main target directory, as the other benchmarked examples are (their dependencies
         // are built once; only this example has the feature).
-        build_example("sleepy (workers)", "sleepy", &["--features", "concurrency"], None)?,
+        build_example("sleepy (workers)", "sleepy", &["--features", "concurrency"])?,
         build_baseline()?,
     ];
     let allowed = allowed_cpus()?;
@@ -129,7 +129,7 @@ pub fn concurrency(config: &Config) -> Result<(), String> {
 /// Builds the baseline in the async baseline's target directory (their dependencies are the
 /// same crates, built once).
 fn build_baseline() -> Result<Program, String> {
-    build_outside("lambda_runtime run_concurrent", "concurrent-baseline", "async-baseline")
+    build_outside("lambda_runtime run_concurrent", "concurrent-baseline")
 }
 
 /// One process kept at `n` invocations in flight until `n + total` were answered.

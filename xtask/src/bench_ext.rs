@@ -23,7 +23,6 @@ pub fn startup(config: &Config) -> Result<String, String> {
         "extension (std only)",
         "extension",
         &["--no-default-features", "--features", "extension"],
-        Some("bench-extension"),
     )?;
     let mut programs = vec![ours];
     // `--extensions` asks for the comparison even with --quick.
@@ -75,7 +74,7 @@ pub fn startup(config: &Config) -> Result<String, String> {
 
 /// `bench/extension-baseline`, in the size profile.
 fn baseline() -> Result<Program, String> {
-    build_outside("extension on lambda-extension", "extension-baseline", "extension-baseline")
+    build_outside("extension on lambda-extension", "extension-baseline")
 }
 
 /// One run: spawn → the first `/extension/event/next`.

@@ -101,6 +101,12 @@ fn user_path(path: &str) -> Result<PathBuf, String> {
     cargo_bootstrap::user_path(Path::new(path))
 }
 
+/// The target directory of the comparison programs outside the workspace (`bench/*`) for `arch`,
+/// shared by the size report and the benchmark.
+fn baselines_dir(arch: Arch) -> PathBuf {
+    root().join("target/baselines").join(arch.name())
+}
+
 fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cmd.current_dir(root());

@@ -39,7 +39,7 @@ struct Row {
     /// Needs a C compiler for the target (mimalloc's C code).
     c_code: bool,
     /// A comparison program outside the workspace (its own `Cargo.toml` and `Cargo.lock`):
-    /// `example` is then its binary, built with `--locked` into `target/baselines`. Such a row
+    /// `example` is then its binary, built with `--locked` into `target/baselines/ARCH`. Such a row
     /// has no budget.
     manifest: Option<&'static str>,
 }
@@ -246,17 +246,36 @@ const NIGHTLY_ROWS: [&str; 3] = ["nostd", "echo std", "hello default"];
 const NIGHTLY_FLAGS: [&str; 2] = ["-Zbuild-std=core,alloc,std,panic_abort", "-Zpanic-immediate-abort"];
 const NIGHTLY_CONFIG: &str = "profile.release.panic=\"immediate-abort\"";
 
+/// Every row for both arches: one thread per arch, each with target directories of its own (a
+/// size-profile link is one codegen unit on one core: two of them keep both cores busy).
 fn measure_all() -> Result<Vec<Measured>, String> {
-    let mut out = Vec::new();
-    for arch in ARCHES {
+    let per_arch = |arch: Arch| -> Result<Vec<Measured>, String> {
+        let mut out = Vec::new();
         for row in ROWS {
             let binary = build(row, arch)?;
             let size = file_size(&binary)?;
             let budgeted = row.manifest.is_none();
             out.push(Measured { row: row.name, budgeted, arch, size, zipped: zipped_size(&binary)? });
         }
+        Ok(out)
+    };
+    let results: Vec<Result<Vec<Measured>, String>> = std::thread::scope(|scope| {
+        let threads: Vec<_> = ARCHES.map(|arch| scope.spawn(move || per_arch(arch))).into();
+        threads
+            .into_iter()
+            .map(|t| t.join().unwrap_or_else(|_| Err("a size thread panicked".into())))
+            .collect()
+    });
+    let mut out = Vec::new();
+    for measured in results {
+        out.extend(measured?);
     }
     Ok(out)
+}
+
+/// The target directory of the rows of `arch` (the benchmark builds its examples there too).
+pub fn target_dir(arch: Arch) -> PathBuf {
+    root().join("target/size").join(arch.name())
 }
 
 /// Builds one row in the size profile; returns a copy of the binary under `target/size/`.
@@ -264,7 +283,7 @@ fn build(row: &Row, arch: Arch) -> Result<PathBuf, String> {
     if let Some(manifest) = row.manifest {
         return build_outside(row, manifest, arch);
     }
-    let target_dir = root().join("target/size");
+    let target_dir = target_dir(arch);
     let mut cmd = super::builds::workspace(&root(), arch);
     cmd.args(["--quiet", "--example", row.example]);
     cmd.args(row.features).arg("--target-dir").arg(&target_dir);
@@ -282,9 +301,10 @@ fn build(row: &Row, arch: Arch) -> Result<PathBuf, String> {
 /// Builds a comparison program outside the workspace in its own size profile, with its own
 /// Cargo.lock; returns a copy of the binary under `target/size/`.
 fn build_outside(row: &Row, manifest: &str, arch: Arch) -> Result<PathBuf, String> {
-    // One target directory for every comparison program: tokio, hyper, serde and lambda_runtime
-    // are built once and shared wherever their versions and features agree (CI time).
-    let target_dir = root().join("target/baselines");
+    // One target directory per arch for every comparison program (the benchmark's too): tokio,
+    // hyper, serde and lambda_runtime are built once and shared wherever their versions and
+    // features agree (CI time).
+    let target_dir = super::baselines_dir(arch);
     let mut cmd = super::builds::workspace(&root(), arch);
     cmd.args(["--quiet", "--locked", "--manifest-path"]);
     run(cmd.arg(root().join(manifest)).arg("--target-dir").arg(&target_dir))?;
