@@ -380,7 +380,7 @@ mod tests {
     #[test]
     fn json_escaping_keeps_every_line_parseable() {
         assert_eq!(escaped(b"say \"hi\" \\ there", true), r#"say \"hi\" \\ there"#);
-        assert_eq!(escaped(b"a\nb\rc\td\0e\x1f\x7f", true), r"a\nb\rc\td\u0000e\u001f\u007f");
+        assert_eq!(escaped(b"a\nb\rc\td\0e\x1f\x7f", true), r"a\nb\rc\td\u0000e\u001F\u007F");
         assert_eq!(escaped("é € 𝄞".as_bytes(), true), "é € 𝄞");
         assert_eq!(escaped(b"\xff a \xc3", true), "\u{fffd} a \u{fffd}");
         assert_eq!(escaped(b"\xe2\x82 \xed\xa0\x80", true), "\u{fffd}\u{fffd} \u{fffd}\u{fffd}\u{fffd}");
