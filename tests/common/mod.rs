@@ -65,17 +65,18 @@ fn examples_dir(arch: Arch, profile: &'static str, features: Option<&str>) -> Pa
             None => cmd.arg("--no-default-features"),
             Some(f) => cmd.args(["--features", f]),
         };
-        let status =
-            cmd.arg("--target-dir").arg(&target_dir).current_dir(&root).status().expect("cargo runs");
-        assert!(status.success(), "building the examples for {arch:?} failed (run `cargo xtask setup`)");
+        // The executables this build made (or found fresh), as cargo lists them: not whatever
+        // an earlier build with other features left in the examples directory.
+        cmd.arg("--message-format=json-render-diagnostics").stderr(std::process::Stdio::inherit());
+        let out = cmd.arg("--target-dir").arg(&target_dir).current_dir(&root).output().expect("cargo runs");
+        assert!(out.status.success(), "building the examples for {arch:?} failed (run `cargo xtask setup`)");
         let _ = std::fs::remove_dir_all(&copies);
         std::fs::create_dir_all(&copies).expect("a directory for the copies");
-        let built_dir = target_dir.join(arch.triple()).join(profile).join("examples");
-        for entry in std::fs::read_dir(&built_dir).expect("the examples were built").flatten() {
-            // The examples themselves: cargo's own files carry a hash (`-`) or an extension.
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if entry.path().is_file() && !name.contains(['-', '.']) {
-                std::fs::copy(entry.path(), copies.join(&name)).expect("an example copied");
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let message: serde_json::Value = serde_json::from_str(line).expect("cargo's JSON messages");
+            if let Some(executable) = message["executable"].as_str().map(PathBuf::from) {
+                let name = executable.file_name().expect("a file name");
+                std::fs::copy(&executable, copies.join(name)).expect("an example copied");
             }
         }
     }
