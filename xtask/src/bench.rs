@@ -233,12 +233,17 @@ fn build_all() -> Result<Vec<Program>, String> {
     setup(&[Arch::X86_64, Arch::Arm64])?;
     let mut programs = vec![
         build_floor()?,
-        build_example("echo", "echo", &[])?,
-        build_example("echo (fn main)", "echo_fn_main", &[])?,
-        build_example("echo (std only)", "echo", &["--no-default-features", "--features", "std"])?,
+        build_example("echo", "echo", &[], None)?,
+        build_example("echo (fn main)", "echo_fn_main", &[], None)?,
+        build_example(
+            "echo (std only)",
+            "echo",
+            &["--no-default-features", "--features", "std"],
+            Some("bench-std"),
+        )?,
     ];
     if root().join("examples/nostd.rs").is_file() {
-        programs.push(build_example("nostd", "nostd", &["--no-default-features"])?);
+        programs.push(build_example("nostd", "nostd", &["--no-default-features"], Some("bench-nostd"))?);
     } else {
         eprintln!("bench: examples/nostd.rs does not exist yet: the nostd example is skipped");
     }
@@ -278,27 +283,28 @@ pub fn build_outside(name: &'static str, dir: &str) -> Result<Program, String> {
     program(name, build, target_dir.join(triple).join("release").join(dir))
 }
 
-/// Builds one example in the size profile for x86_64, in the target directory of the size rows
-/// (their dependencies are built already), and measures a copy of it: a build of the same example
-/// with other features cannot replace the binary under measurement.
-pub fn build_example(name: &'static str, example: &str, features: &[&str]) -> Result<Program, String> {
+/// Builds one example in the size profile, in `target/DIR` when the features differ from the
+/// defaults (so that builds with different features do not overwrite each other).
+pub fn build_example(
+    name: &'static str,
+    example: &str,
+    features: &[&str],
+    dir: Option<&str>,
+) -> Result<Program, String> {
     let triple = Arch::X86_64.triple();
     eprintln!("bench: building {name}");
     let mut args = vec!["build", "--release", "--target", triple, "--example", example];
     args.extend_from_slice(features);
-    let target_dir = super::size::target_dir(Arch::X86_64);
+    let target_dir = dir.map_or_else(|| root().join("target"), |d| root().join("target").join(d));
     // `cargo build --release --target …` with the path remapping every xtask build has.
     let mut cmd = super::builds::workspace(&root(), Arch::X86_64);
     if features.iter().any(|f| f.contains("mimalloc")) {
         super::c_compiler_env(&mut cmd, Arch::X86_64)?;
     }
     run(cmd.arg("--quiet").args(&args[4..]).arg("--target-dir").arg(&target_dir))?;
-    let built = target_dir.join(triple).join("release/examples").join(example);
-    let copy = root().join("target/bench-bin").join(name.replace(|c: char| !c.is_ascii_alphanumeric(), "-"));
-    std::fs::create_dir_all(copy.parent().expect("has a parent")).map_err(|e| e.to_string())?;
-    let _ = std::fs::remove_file(&copy);
-    std::fs::copy(&built, &copy).map_err(|e| format!("{}: {e}", built.display()))?;
-    program(name, format!("cargo {}", args.join(" ")), copy)
+    let shown_dir = dir.map(|d| format!(" --target-dir target/{d}")).unwrap_or_default();
+    let build = format!("cargo {}{shown_dir}", args.join(" "));
+    program(name, build, target_dir.join(triple).join("release/examples").join(example))
 }
 
 /// A program whose output goes to `target/bench-logs/NAME.log`.
