@@ -20,8 +20,8 @@ const ALLOC_SECTION: &str = "## Allocator: musl malloc and mimalloc";
 pub fn allocators(config: &Config) -> Result<(), String> {
     setup(&[Arch::X86_64])?;
     let programs = [
-        build_example("orders, musl malloc", "orders", &[], None)?,
-        build_example("orders, mimalloc", "orders", &["--features", "mimalloc"], Some("bench-mimalloc"))?,
+        build_example("orders, musl malloc", "orders", &[])?,
+        build_example("orders, mimalloc", "orders", &["--features", "mimalloc"])?,
     ];
     if config.pin {
         pin_to_one_cpu()?;

@@ -64,7 +64,7 @@ pub fn concurrency(config: &Config) -> Result<(), String> {
     let programs = [
         // In the main target directory, as the other benchmarked examples are (their dependencies
         // are built once; only this example has the feature).
-        build_example("sleepy (workers)", "sleepy", &["--features", "concurrency"], None)?,
+        build_example("sleepy (workers)", "sleepy", &["--features", "concurrency"])?,
         build_baseline()?,
     ];
     let allowed = allowed_cpus()?;

@@ -23,7 +23,6 @@ pub fn startup(config: &Config) -> Result<String, String> {
         "extension (std only)",
         "extension",
         &["--no-default-features", "--features", "extension"],
-        Some("bench-extension"),
     )?;
     let mut programs = vec![ours];
     // `--extensions` asks for the comparison even with --quick.

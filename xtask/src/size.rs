@@ -273,8 +273,8 @@ fn measure_all() -> Result<Vec<Measured>, String> {
     Ok(out)
 }
 
-/// The target directory of the rows of `arch`.
-fn target_dir(arch: Arch) -> PathBuf {
+/// The target directory of the rows of `arch` (the benchmark builds its examples there too).
+pub fn target_dir(arch: Arch) -> PathBuf {
     root().join("target/size").join(arch.name())
 }
 
