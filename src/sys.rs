@@ -444,7 +444,9 @@ pub mod signal {
         Socket,
     }
 
-    /// Blocks until SIGTERM is pending or `socket` (if any) is readable; SIGTERM wins a tie.
+    /// Blocks until SIGTERM is pending or `socket` (if any) is readable. The socket wins a tie:
+    /// an answer that came before SIGTERM is read (and reported) first, and SIGTERM, still
+    /// pending in the signalfd, ends the next wait at once.
     pub fn wait(sigterm: &SigtermFd, socket: Option<&Socket>) -> Ready {
         let mut fds = [
             libc::pollfd { fd: sigterm.0, events: libc::POLLIN, revents: 0 },
@@ -454,11 +456,11 @@ pub mod signal {
             // SAFETY: two valid pollfd entries for the duration of the call (a negative fd is
             // ignored by poll).
             let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
-            if n > 0 && fds[0].revents != 0 {
-                return Ready::Sigterm;
-            }
             if n > 0 && fds[1].revents != 0 {
                 return Ready::Socket;
+            }
+            if n > 0 && fds[0].revents != 0 {
+                return Ready::Sigterm;
             }
             // EINTR, or nothing ready: wait again.
         }

@@ -237,9 +237,10 @@ impl Connection {
             }
             Some((_, status, body)) => {
                 request.answered = status;
+                // Recorded once written: a test that sees the record knows the answer was sent.
+                let written = self.write(&answer_bytes(status, &[], &body));
                 self.shared.record(request);
-                let bytes = answer_bytes(status, &[], &body);
-                return if self.write(&bytes) { Then::KeepAlive } else { Then::End(End::Close) };
+                return if written { Then::KeepAlive } else { Then::End(End::Close) };
             }
             None => {}
         }
