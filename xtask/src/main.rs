@@ -284,8 +284,8 @@ fn test() -> Result<(), String> {
 /// Remove our own packages from there; the caller verifies in a target directory of its own.
 fn forget_unpacked(names: &[&str]) -> Result<(), String> {
     let home = std::env::var_os("CARGO_HOME")
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cargo")))
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
         .ok_or("neither CARGO_HOME nor HOME is set")?;
     let Ok(sources) = std::fs::read_dir(home.join("registry/src")) else { return Ok(()) };
     for source in sources.flatten() {

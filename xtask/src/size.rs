@@ -266,11 +266,7 @@ fn measure_all() -> Result<Vec<Measured>, String> {
             .map(|t| t.join().unwrap_or_else(|_| Err("a size thread panicked".into())))
             .collect()
     });
-    let mut out = Vec::new();
-    for measured in results {
-        out.extend(measured?);
-    }
-    Ok(out)
+    Ok(results.into_iter().collect::<Result<Vec<_>, _>>()?.into_iter().flatten().collect())
 }
 
 /// The target directory of the rows of `arch` (the benchmark builds its examples there too).
